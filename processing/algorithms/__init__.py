@@ -1,0 +1,1 @@
+"""One algorithm per module; the provider registers every RiskMapAlgorithm found here."""

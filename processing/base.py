@@ -1,0 +1,70 @@
+"""Base class for riskmap algorithms: parameters in, one engine call, outputs out.
+
+Subclasses declare parameters in ``initAlgorithm`` and implement ``run``, which
+only translates parameters into an engine call. Engine errors (RiskMapError)
+become a QgsProcessingException with the bilingual message: never a traceback.
+"""
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+
+from ..risk_plugin.errors import Cancelled, RiskMapError
+from .feedback import progress_from
+from .styling import StylePostProcessor
+
+
+class RiskMapAlgorithm(QgsProcessingAlgorithm):
+    ALG_ID = ""
+    NAME_ZH = NAME_EN = ""
+    GROUP_ID, GROUP_ZH, GROUP_EN = "data", "数据", "Data"
+    HELP = ""
+
+    def name(self):
+        return self.ALG_ID
+
+    def displayName(self):
+        return f"{self.NAME_ZH} / {self.NAME_EN}"
+
+    def group(self):
+        return f"{self.GROUP_ZH} / {self.GROUP_EN}"
+
+    def groupId(self):
+        return self.GROUP_ID
+
+    def shortHelpString(self):
+        return self.HELP
+
+    def createInstance(self):
+        return type(self)()
+
+    def processAlgorithm(self, parameters, context, feedback):
+        progress = progress_from(feedback)
+        try:
+            return self.run(parameters, context, feedback, progress)
+        except Cancelled:
+            raise QgsProcessingException("已取消, 未写出任何结果 / Cancelled; no output was written")
+        except RiskMapError as exc:
+            raise QgsProcessingException(str(exc))
+
+    def run(self, parameters, context, feedback, progress):
+        raise NotImplementedError
+
+    # --- translation helpers -------------------------------------------------
+    def vector_path(self, parameters, name, context, feedback):
+        """A file path for a vector input (selections and memory layers are exported)."""
+        if parameters.get(name) in (None, ""):
+            return None
+        source = self.parameterAsSource(parameters, name, context)
+        if source is None:
+            return None
+        return self.parameterAsCompatibleSourceLayerPath(parameters, name, context, ["gpkg", "shp"], "gpkg", feedback)
+
+    def raster_path(self, parameters, name, context):
+        layer = self.parameterAsRasterLayer(parameters, name, context)
+        return layer.source() if layer is not None else None
+
+    def style_on_load(self, context, path, style_key, field=None, name=None):
+        """Give an output its class style from styles/ when QGIS loads it."""
+        if path and context.willLoadLayerOnCompletion(path):
+            details = context.layerToLoadOnCompletionDetails(path)
+            if name:
+                details.name = name
+            details.setPostProcessor(StylePostProcessor.create(style_key, field))

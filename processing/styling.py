@@ -1,0 +1,83 @@
+"""QGIS renderers built from styles/classes.json, applied when outputs load."""
+import json
+from pathlib import Path
+
+from qgis.core import (QgsCategorizedSymbolRenderer, QgsFillSymbol, QgsLineSymbol, QgsMarkerSymbol,
+                       QgsPalettedRasterRenderer, QgsProcessingLayerPostProcessorInterface,
+                       QgsRendererCategory, QgsSymbol, QgsWkbTypes, QgsVectorLayer, QgsRasterLayer)
+from qgis.PyQt.QtGui import QColor
+
+STYLES = Path(__file__).resolve().parent.parent / "styles"
+
+
+def classes(key):
+    """The class table for ``key`` ('risk_levels', 'hazard_classes', …) from styles/classes.json."""
+    return json.loads((STYLES / "classes.json").read_text(encoding="utf-8"))[key]
+
+
+def base_style(key):
+    return json.loads((STYLES / "classes.json").read_text(encoding="utf-8"))["base_layers"][key]
+
+
+def _symbol(geometry_type, color):
+    sym = QgsSymbol.defaultSymbol(geometry_type)
+    sym.setColor(QColor(color))
+    if geometry_type == QgsWkbTypes.PolygonGeometry:
+        sym.symbolLayer(0).setStrokeColor(QColor("#404040"))
+        sym.symbolLayer(0).setStrokeWidth(0.1)
+    return sym
+
+
+def categorized(layer, key, field=None):
+    """Categorized renderer with the official colours and 中文 / English labels."""
+    table = classes(key)
+    field = field or table["field"]
+    cats = [QgsRendererCategory(c["value"], _symbol(layer.geometryType(), c["color"]),
+                                f"{c['zh']} / {c['en']}") for c in table["classes"]]
+    return QgsCategorizedSymbolRenderer(field, cats)
+
+
+def paletted(layer, key):
+    table = classes(key)
+    entries = [QgsPalettedRasterRenderer.Class(int(c["value"]), QColor(c["color"]), f"{c['zh']} / {c['en']}")
+               for c in table["classes"] if isinstance(c["value"], int)]
+    return QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries)
+
+
+def outline(layer, key):
+    """Boundary-only style for townships and villages, drawn on top."""
+    st = base_style(key)
+    sym = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": st["outline"],
+                                      "outline_width": str(st["width_mm"])})
+    from qgis.core import QgsSingleSymbolRenderer
+    return QgsSingleSymbolRenderer(sym)
+
+
+def apply_style(layer, key, field=None):
+    """Style a loaded layer by class table ``key`` (or a base layer key)."""
+    if isinstance(layer, QgsRasterLayer):
+        layer.setRenderer(paletted(layer, key))
+    elif isinstance(layer, QgsVectorLayer):
+        if key in ("townships", "villages"):
+            layer.setRenderer(outline(layer, key))
+        else:
+            layer.setRenderer(categorized(layer, key, field))
+    layer.triggerRepaint()
+
+
+class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Applies a class style when Processing loads an output layer."""
+    _keep = []  # QGIS holds only a raw pointer: keep instances alive
+
+    def __init__(self, key, field=None):
+        super().__init__()
+        self.key, self.field = key, field
+
+    def postProcessLayer(self, layer, context, feedback):
+        apply_style(layer, self.key, self.field)
+
+    @classmethod
+    def create(cls, key, field=None):
+        inst = cls(key, field)
+        cls._keep.append(inst)
+        return inst

@@ -1,0 +1,185 @@
+"""Reading and writing layers, tables and rasters. Every write is atomic: the
+file appears complete under its final name, or not at all."""
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import input_error
+
+SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
+VECTOR_DRIVERS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON",
+                  ".fgb": "FlatGeobuf", ".csv": "CSV"}
+
+
+def layer_name(path):
+    """A readable name for messages: file name plus layer, e.g. 'roads.gpkg|roads'."""
+    p = str(path)
+    return Path(p.split("|")[0]).name + ("|" + p.split("layername=")[-1] if "layername=" in p else "")
+
+
+def split_source(source):
+    """Split a QGIS-style source 'file.gpkg|layername=x' into (path, layer)."""
+    parts = str(source).split("|")
+    path, layer = parts[0], None
+    for part in parts[1:]:
+        if part.startswith("layername="):
+            layer = part[len("layername="):]
+    return path, layer
+
+
+def dbf_encoding(shp_path):
+    """Encoding of a shapefile's attributes: from its .cpg, else sniffed.
+
+    Chinese shapefiles are often GBK/GB18030 without a .cpg; GDAL would then
+    assume ISO-8859-1 and garble every name. Written by hand because neither GDAL
+    nor pyogrio sniffs the DBF bytes.
+    """
+    shp = Path(shp_path)
+    for cpg in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")):
+        if cpg.exists():
+            name = cpg.read_text(errors="ignore").strip().lower()
+            if name in ("936", "gbk", "cp936", "gb2312", "gb18030"):
+                return "GB18030"
+            return name or "UTF-8"
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()
+    ldid = raw[29] if len(raw) > 29 else 0
+    if ldid in (0x4D, 0x7A):  # DBF language driver ids for GBK/GB2312
+        return "GB18030"
+    header_len = int.from_bytes(raw[8:10], "little") if len(raw) > 10 else 0
+    body = raw[header_len:]
+    try:
+        body.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        body.decode("gb18030")
+        return "GB18030"
+    except UnicodeDecodeError:
+        return None
+
+
+def read_vector(source, name=None):
+    """Read a vector layer (GPKG, Shapefile, GeoJSON …) into a GeoDataFrame.
+
+    ``source`` may carry a QGIS layer suffix: 'villages.gpkg|layername=villages'.
+    Shapefile encodings are detected (GBK without .cpg reads correctly).
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    path, layer = split_source(source)
+    name = name or layer_name(source)
+    if not os.path.exists(path):
+        raise input_error(name, f"文件不存在: {path}", f"file does not exist: {path}",
+                          "检查路径", "check the path")
+    kwargs = {}
+    if path.lower().endswith(".shp"):
+        enc = dbf_encoding(path)
+        if enc:
+            kwargs["encoding"] = enc
+    try:
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", fid_as_index=True, **kwargs)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        raise input_error(name, f"无法读取图层: {exc}", f"cannot read layer: {exc}",
+                          "用 QGIS 打开检查文件是否损坏", "open it in QGIS to check the file") from exc
+    gdf.attrs["source"] = str(source)
+    gdf.attrs["name"] = name
+    return gdf
+
+
+@contextlib.contextmanager
+def atomic_path(final_path):
+    """Yield a temporary path beside ``final_path``; move it into place on success.
+
+    On any exception the temporary file(s) are removed and ``final_path`` is left
+    as it was. Shapefile sidecars move together.
+    """
+    final = Path(final_path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".riskmap-tmp-", dir=final.parent))
+    tmp = tmpdir / final.name
+    try:
+        yield str(tmp)
+        produced = sorted(tmpdir.iterdir())
+        if not produced:
+            raise RuntimeError(f"nothing was written for {final}")
+        if final.suffix.lower() == ".shp":
+            for ext in SHAPEFILE_SIDECARS:
+                old = final.with_suffix(ext)
+                if old.exists() and not (tmpdir / old.name).exists():
+                    old.unlink()
+        for item in produced:
+            os.replace(item, final.parent / item.name)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def write_vector(gdf, path, layer=None):
+    """Write a GeoDataFrame atomically; the driver follows the extension."""
+    ext = Path(path).suffix.lower()
+    driver = VECTOR_DRIVERS.get(ext, "GPKG")
+    with atomic_path(path) as tmp:
+        kwargs = {"layer": layer or Path(path).stem} if driver == "GPKG" else {}
+        if driver == "ESRI Shapefile":
+            kwargs["encoding"] = "UTF-8"
+        gdf.to_file(tmp, driver=driver, engine="pyogrio", **kwargs)
+    return str(path)
+
+
+def write_table(df, path):
+    """Write a DataFrame as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX."""
+    ext = Path(path).suffix.lower()
+    with atomic_path(path) as tmp:
+        if ext == ".xlsx":
+            df.to_excel(tmp, index=False, engine="openpyxl")
+        else:
+            df.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return str(path)
+
+
+def write_sheets(sheets, path):
+    """Write several DataFrames into one XLSX, one sheet each ({name: df})."""
+    import pandas as pd
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, df in sheets.items():
+                df.to_excel(writer, sheet_name=str(name)[:31], index=False)
+    return str(path)
+
+
+def raster_profile(transform, crs, width, height, dtype, nodata=None, count=1):
+    """A GeoTIFF profile: tiled, compressed, BigTIFF when needed."""
+    big = width * height * np.dtype(dtype).itemsize * count > 3_500_000_000
+    return {"driver": "GTiff", "width": int(width), "height": int(height), "count": count,
+            "dtype": np.dtype(dtype).name, "crs": crs, "transform": transform, "nodata": nodata,
+            "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate",
+            "BIGTIFF": "YES" if big else "IF_SAFER"}
+
+
+def write_raster(array, path, transform, crs, nodata=None):
+    """Write a 2-D array as a single-band GeoTIFF, atomically."""
+    import rasterio
+    prof = raster_profile(transform, crs, array.shape[1], array.shape[0], array.dtype, nodata)
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **prof) as dst:
+            dst.write(array, 1)
+    return str(path)
+
+
+def open_raster(path, name=None):
+    """Open a raster with a clear error when it cannot be read."""
+    import rasterio
+    name = name or layer_name(path)
+    try:
+        return rasterio.open(split_source(path)[0])
+    except rasterio.errors.RasterioIOError as exc:
+        raise input_error(name, f"无法读取栅格: {exc}", f"cannot read raster: {exc}",
+                          "检查路径与格式 (GeoTIFF)", "check the path and format (GeoTIFF)") from exc
