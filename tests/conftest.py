@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,16 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 QGIS_PROCESS = os.environ.get("RISKMAP_QGIS_PROCESS", "/usr/bin/qgis_process.bin")
 sys.path.append("/usr/share/qgis/python/plugins")  # QGIS's own 'processing'
 
+# A plugins folder whose entry 'riskmap' points at the repository, as QGIS sees an installed
+# plugin. It is on sys.path from the start so that test modules can import riskmap.risk_plugin.
+PLUGINS_DIR = Path(tempfile.mkdtemp(prefix="riskmap-plugins-"))
+(PLUGINS_DIR / "riskmap").symlink_to(REPO, target_is_directory=True)
+sys.path.insert(0, str(PLUGINS_DIR))
+
 
 @pytest.fixture(scope="session")
-def plugins_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("plugins")
-    (d / "riskmap").symlink_to(REPO, target_is_directory=True)
-    if str(d) not in sys.path:
-        sys.path.insert(0, str(d))
-    return d
+def plugins_dir():
+    return PLUGINS_DIR
 
 
 @pytest.fixture(scope="session")
