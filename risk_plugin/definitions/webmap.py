@@ -1,0 +1,79 @@
+"""Web map and print atlas: defaults with their source, and how layers are recognised.
+
+Colours and labels are not here: they live in styles/classes.json.
+"""
+
+# --- defaults -----------------------------------------------------------------------------------
+# Simplification tolerance (m). 5 m is below one screen pixel at zoom 14 (≈ 9.5 m/pixel at 30°N),
+# the closest a township briefing map is usually viewed; Douglas-Peucker, topology preserved.
+SIMPLIFY_TOLERANCE_M = 5.0
+
+# Raster overlays are resampled to at most this many pixels (≈ 2000 × 2000): sharp on a 4K meeting-
+# room screen, and a class raster encodes to a few hundred kB of paletted PNG.
+MAX_IMAGE_PIXELS = 4_000_000
+
+# A class polygon layer with more features than this (e.g. a 50 m four-colour grid of a whole county)
+# is dissolved by class before export: per-feature popups for millions of cells would make the page
+# too large for a briefing laptop. Popups then show the class only. Chosen so the demo grid stays detailed.
+MAX_FEATURES_DETAILED = 20_000
+
+# Fields shown in a popup (after the class label). Key attributes come first (see NAME_FIELDS).
+MAX_POPUP_FIELDS = 12
+
+# Coordinates are written with 6 decimals (≈ 0.1 m): finer than any tolerance above, half the bytes.
+COORD_DECIMALS = 6
+
+# A continuous raster (no class table) whose valid cells are more than this share exactly 0 is taken
+# to use 0 for "none" (a flood depth of dry land, a population grid of empty cells): 0 is transparent.
+ZERO_IS_NONE_SHARE = 0.25
+
+# Opacity of raster overlays and class polygons, so township boundaries and a basemap stay readable.
+FILL_OPACITY = 0.65
+
+# --- basemaps -------------------------------------------------------------------------------------
+BASEMAPS = ("none", "osm", "tianditu")
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+# Tianditu (天地图) WMTS, tile matrix set 'c' = CGCS2000 geographic (lon/lat, plate carrée), levels
+# 1..18; Leaflet's EPSG4326 CRS has 2 × 1 tiles at zoom 0, which is Tianditu level 1 (zoomOffset 1).
+TIANDITU_TILES = ("https://t{s}.tianditu.gov.cn/{layer}_c/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                  "&LAYER={layer}&STYLE=default&TILEMATRIXSET=c&FORMAT=tiles"
+                  "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+TIANDITU_SUBDOMAINS = "01234567"
+TIANDITU_ATTRIBUTION = "天地图 © 国家地理信息公共服务平台 / Tianditu"
+TIANDITU_LAYERS = (("vec", "天地图矢量 / Tianditu map"), ("cva", "天地图注记 / Tianditu labels"))
+
+# --- recognising layers ---------------------------------------------------------------------------
+# (class table key in styles/classes.json, field names and aliases), first match wins. A field only
+# counts if at least one of its values matches the table, so a generic '类别' field that holds
+# something else is not mistaken for shelter classes.
+CLASS_FIELDS = (
+    ("risk_levels", ("risk_level", "风险等级", "风险级别", "risklevel")),
+    ("danger_levels", ("danger_level", "险情等级", "XQDJ")),
+    ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
+    ("shelter_utilisation", ("utilisation", "utilization", "利用率")),
+    ("service_status", ("served", "is_served", "是否安置")),
+    ("shelter_classes", ("shelter_class", "类别", "场所类别")),
+)
+
+# Base layers by words in the layer name (file or QGIS layer name), checked in order.
+BASE_NAME_WORDS = (
+    ("townships", ("township", "乡镇", "街道")),
+    ("catchments", ("catchment", "service_area", "服务范围", "服务区")),
+    ("roads", ("road", "道路", "公路")),
+    ("rivers", ("river", "河流", "水系", "stream")),
+    ("buildings", ("building", "建筑", "房屋")),
+    ("villages", ("village", "行政村", "村界", "村")),
+)
+
+# Rasters: class table by words in the name. Anything else is drawn with the continuous ramp.
+RASTER_NAME_WORDS = (
+    ("risk_levels", ("risk", "fourcolor", "four_color", "风险")),
+    ("hazard_classes", ("zone", "zoning", "class", "hazard", "区划", "分区", "易发", "危险性")),
+)
+
+# Fields that name a feature: shown first in popups.
+NAME_FIELDS = ("名称", "name", "隐患点名称", "场所名称", "乡镇", "township", "村", "village", "统一编号", "code")
+
+# Columns never shown in popups (styling helpers written by other tools).
+HIDDEN_FIELDS = ("fid", "ogc_fid", "color", "colour", "style", "颜色")

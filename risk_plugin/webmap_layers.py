@@ -1,0 +1,334 @@
+"""Layers for the web map: recognise each layer's style, simplify, reproject to lon/lat and encode.
+
+>>> lay = prepare_vector("out/fourcolor.gpkg", "四色风险", tolerance=5.0)
+>>> lay.style.key, len(lay.geometries)        # ('risk_levels', 1600)
+>>> img = prepare_raster("out/zoning.tif", "综合区划", target_crs="EPSG:3857")
+
+Recognition (which class table styles a layer) is shared with the print atlas: :func:`recognise`.
+Colours and labels come from styles/classes.json through :mod:`risk_plugin.classes`.
+"""
+import base64
+import math
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+import pandas as pd
+
+from . import classes as cl
+from .crs import require_crs, to_working, working_crs
+from .definitions import webmap as D
+from .errors import input_error
+from .io import open_raster, read_vector, split_source
+
+RASTER_EXTENSIONS = (".tif", ".tiff", ".img", ".vrt", ".asc", ".nc")
+GEOM_FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
+               "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
+
+
+@dataclass
+class Styling:
+    """How a layer is drawn: by a class table ('classes'), a base style ('base') or a ramp ('ramp')."""
+    kind: str
+    key: str
+    field: Optional[str] = None
+
+
+@dataclass
+class LegendEntry:
+    label: str
+    color: str
+    shape: str = "box"          # box | line | outline | circle
+
+
+@dataclass
+class VectorLayer:
+    name: str
+    family: str                 # point | line | polygon
+    style: Styling
+    geometries: List[str]       # GeoJSON geometry strings in lon/lat
+    class_index: Optional[np.ndarray]   # index into the class table per feature (-1 = unclassified)
+    popup_labels: List[str]
+    popup_rows: list            # one list of values per feature (same order as popup_labels)
+    label_column: Optional[int] = None  # popup column used as a permanent label (townships)
+    dissolved: bool = False
+    notes: List[str] = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.geometries)
+
+
+@dataclass
+class RasterLayer:
+    name: str
+    style: Styling
+    png: bytes
+    bounds: tuple               # (south, west, north, east) in degrees
+    legend: List[LegendEntry]
+    size: tuple                 # (height, width) of the image
+
+
+def is_raster(source):
+    return Path(split_source(str(source))[0]).suffix.lower() in RASTER_EXTENSIONS
+
+
+def display_name(source):
+    """'county/townships.gpkg' -> 'townships'; 'x.gpkg|layername=roads' -> 'roads'."""
+    path, layer = split_source(str(source))
+    return layer or Path(path).stem
+
+
+def _find_column(columns, names):
+    lookup = {str(c).strip().lower(): c for c in columns}
+    for n in names:
+        if n.strip().lower() in lookup:
+            return lookup[n.strip().lower()]
+    return None
+
+
+def recognise(columns, name, values_of):
+    """The style of a vector layer from its fields and name.
+
+    ``values_of(column)`` returns the column's values (a sample is enough). The first class field
+    of definitions.webmap.CLASS_FIELDS whose values match its table wins; then the layer name
+    decides a base style (townships, roads …); anything else is 'other'.
+    """
+    for key, names in D.CLASS_FIELDS:
+        col = _find_column(columns, names)
+        if col is not None and (cl.match_classes(cl.class_table(key), values_of(col)) >= 0).any():
+            return Styling("classes", key, col)
+    lname = str(name).lower()
+    for key, words in D.BASE_NAME_WORDS:
+        if any(w.lower() in lname for w in words):
+            return Styling("base", key)
+    return Styling("base", "other")
+
+
+def recognise_raster(name):
+    """Class table of a raster from its name, or a continuous ramp."""
+    lname = str(name).lower()
+    for key, words in D.RASTER_NAME_WORDS:
+        if any(w.lower() in lname for w in words):
+            return Styling("classes", key)
+    return Styling("ramp", "continuous_ramp")
+
+
+# --- vectors ----------------------------------------------------------------------------------------
+def _family(geoms):
+    fam = pd.Series(geoms.geom_type).map(GEOM_FAMILY)
+    return fam.mode().iloc[0] if fam.notna().any() else "polygon"
+
+
+def _popup_columns(gdf, style):
+    cols = [c for c in gdf.columns if c != gdf.geometry.name and str(c).lower() not in D.HIDDEN_FIELDS]
+    names = [c for n in D.NAME_FIELDS for c in cols if str(c).strip().lower() == n.lower()]
+    first = list(dict.fromkeys(names + ([style.field] if style.field in cols else [])))
+    ordered = first + [c for c in cols if c not in first]
+    return ordered[:D.MAX_POPUP_FIELDS]
+
+
+def _popup_values(df):
+    """Plain JSON-able values: floats rounded to 2 decimals, dates and other objects as text."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_bool_dtype(s):
+            s = s.map({True: "是 / yes", False: "否 / no"})
+        elif pd.api.types.is_float_dtype(s):
+            s = s.round(2)
+        elif pd.api.types.is_integer_dtype(s):
+            pass
+        else:
+            s = s.map(lambda v: v if v is None or isinstance(v, str) or (isinstance(v, float) and np.isnan(v))
+                      else str(v))
+        out[col] = s
+    obj = out.astype(object)
+    return obj.where(out.notna(), None).to_numpy().tolist()
+
+
+def _round_coords(geoms, decimals):
+    import shapely
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+
+
+def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_features=D.MAX_FEATURES_DETAILED,
+                   progress=None):
+    """Read a vector layer and make it ready for Leaflet (see module docstring)."""
+    import shapely
+    gdf = read_vector(source)
+    name = name or display_name(source)
+    require_crs(gdf, name)
+    geom = gdf.geometry
+    gdf = gdf[~(geom.isna() | geom.is_empty)]
+    if len(gdf) == 0:
+        raise input_error(name, "图层没有可显示的要素", "layer has no features to show",
+                          "检查图层或过滤条件", "check the layer and any filter")
+    style = recognise(gdf.columns, name, lambda c: gdf[c].dropna().unique()[:1000])
+    notes = []
+    family = _family(gdf.geometry)
+    idx = None
+    if style.kind == "classes":
+        idx = cl.match_classes(cl.class_table(style.key), gdf[style.field])
+    dissolved = False
+    if idx is not None and family == "polygon" and len(gdf) > max_features:
+        import geopandas as gpd
+        work = gpd.GeoDataFrame({"_c": idx}, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+        work = work.dissolve(by="_c", as_index=False)
+        notes.append(f"[{name}] {len(gdf)} 个要素按等级合并为 {len(work)} 个 / {len(gdf)} features "
+                     f"dissolved into {len(work)} by class (> {max_features})")
+        gdf = gpd.GeoDataFrame({style.field: [None] * len(work)}, geometry=work.geometry, crs=work.crs)
+        idx = work["_c"].to_numpy()
+        dissolved = True
+    geoms = gdf.geometry
+    if tolerance and tolerance > 0 and family != "point":
+        b = geoms.total_bounds
+        wcrs = working_crs(gdf.crs, b)
+        geoms = to_working(geoms, wcrs)
+        geoms = geoms.simplify(tolerance, preserve_topology=True)
+    geoms = geoms.to_crs(4326)
+    arr = _round_coords(geoms.to_numpy(), D.COORD_DECIMALS)
+    keep = ~shapely.is_empty(arr)
+    arr = arr[keep]
+    if idx is not None:
+        idx = idx[keep]
+    gdf = gdf[keep]
+    geojson = list(shapely.to_geojson(arr))
+    if dissolved:
+        labels, rows = [], [[] for _ in range(len(arr))]
+    else:
+        cols = _popup_columns(gdf, style)
+        labels, rows = [str(c) for c in cols], _popup_values(pd.DataFrame(gdf[cols]))
+    label_col = None
+    if style.kind == "base" and style.key in ("townships",):
+        names = [i for i, c in enumerate(labels) if c.lower() in ("名称", "name", "乡镇", "乡镇名称", "township")]
+        label_col = names[0] if names else None
+    return VectorLayer(name, family, style, geojson, idx, labels, rows, label_col, dissolved, notes)
+
+
+# --- rasters ----------------------------------------------------------------------------------------
+def _rgba(color):
+    c = color.lstrip("#")
+    r, g, b = int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+    a = int(c[6:8], 16) if len(c) == 8 else 255
+    return r, g, b, a
+
+
+def png_paletted(index, palette):
+    """Encode a uint8 index image as a paletted PNG (255 = transparent).
+
+    Written by hand (zlib + struct) so the engine needs no imaging library: a class raster has
+    at most a few colours, and a paletted PNG of it is tiny.
+    """
+    h, w = index.shape
+    pal = list(palette)[:255] + [(0, 0, 0, 0)] * (256 - min(len(palette), 255))
+    pal[255] = (0, 0, 0, 0)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = np.zeros((h, w + 1), dtype=np.uint8)
+    raw[:, 1:] = index
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+            + chunk(b"PLTE", bytes(v for p in pal for v in p[:3]))
+            + chunk(b"tRNS", bytes(p[3] for p in pal))
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9))
+            + chunk(b"IEND", b""))
+
+
+def png_data_url(png):
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _metres_per_unit(crs, bounds):
+    if crs.is_geographic:
+        lat = (bounds[1] + bounds[3]) / 2.0
+        return 111_320.0 * max(math.cos(math.radians(lat)), 0.1)
+    axis = crs.axis_info[0] if crs.axis_info else None
+    return float(axis.unit_conversion_factor) if axis and axis.unit_conversion_factor else 1.0
+
+
+def _breaks(values, n):
+    """Quantile class breaks; equal intervals when ties collapse quantiles (e.g. a capped depth)."""
+    qs = np.unique(np.quantile(values, np.linspace(0, 1, n + 1)))
+    if len(qs) == n + 1:
+        return qs
+    lo, hi = float(values.min()), float(values.max())
+    return np.linspace(lo, hi, n + 1) if hi > lo else np.array([lo, lo + 1e-9])
+
+
+def _fmt(v):
+    return f"{v:.3g}"
+
+
+def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLIFY_TOLERANCE_M,
+                   max_pixels=D.MAX_IMAGE_PIXELS):
+    """A raster as a coloured, transparent PNG in ``target_crs`` (EPSG:3857 or EPSG:4326) with its bounds.
+
+    The raster is read decimated (bounded memory: never the full grid of a large raster), to a cell no
+    finer than ``tolerance`` metres and at most ``max_pixels``, then warped with nearest neighbour.
+    """
+    from pyproj import CRS
+    from rasterio.enums import Resampling
+    from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+    name = name or display_name(source)
+    src = open_raster(source, name)
+    with src:
+        if src.crs is None:
+            require_crs(None, name)
+        style = recognise_raster(name)
+        crs = CRS.from_user_input(src.crs)
+        unit = _metres_per_unit(crs, src.bounds)
+        res_m = abs(src.transform.a) * unit
+        factor = max(1.0, (tolerance or 0) / res_m if res_m > 0 else 1.0,
+                     math.sqrt(src.width * src.height / max_pixels))
+        out_h, out_w = max(1, int(math.ceil(src.height / factor))), max(1, int(math.ceil(src.width / factor)))
+        resampling = Resampling.mode if style.kind == "classes" else Resampling.average
+        data = src.read(1, out_shape=(out_h, out_w), resampling=resampling, masked=True)
+        transform = src.transform * src.transform.scale(src.width / out_w, src.height / out_h)
+        src_crs, src_bounds = src.crs, src.bounds
+    values = np.ma.filled(data.astype("float64"), np.nan)
+    valid = ~np.isnan(values)
+    index = np.full(values.shape, 255, dtype=np.uint8)
+    legend = []
+    if style.kind == "classes":
+        table = cl.class_table(style.key)
+        present = set()
+        for i, c in enumerate(table["classes"]):   # a handful of classes: one vectorised compare each
+            if isinstance(c["value"], (int, float)):
+                hit = valid & (values == c["value"])
+                index[hit] = i
+                if hit.any():
+                    present.add(i)
+        palette = [_rgba(c["color"]) for c in table["classes"]]
+        legend = [LegendEntry(cl.label(c), c["color"]) for i, c in enumerate(table["classes"])
+                  if i in present and _rgba(c["color"])[3] > 0]
+    else:
+        colors = cl.ramp()
+        if valid.any() and values[valid].min() == 0 and (values[valid] == 0).mean() > D.ZERO_IS_NONE_SHARE:
+            valid &= values != 0      # mostly 0 (dry land, no people): 0 means "none", drawn transparent
+        if valid.any():
+            breaks = _breaks(values[valid], len(colors))
+            k = np.clip(np.searchsorted(breaks[1:-1], values, side="right"), 0, len(breaks) - 2)
+            index[valid] = k[valid].astype(np.uint8)
+            colors = colors[:len(breaks) - 1] if len(breaks) - 1 <= len(colors) else colors
+            legend = [LegendEntry(f"{_fmt(breaks[i])} – {_fmt(breaks[i + 1])}", colors[i])
+                      for i in range(len(breaks) - 1)]
+        palette = [_rgba(c) for c in colors]
+    dst_crs = CRS.from_user_input(target_crs)
+    dst_t, dst_w, dst_h = calculate_default_transform(src_crs, dst_crs, out_w, out_h, *src_bounds)
+    scale = math.sqrt(dst_w * dst_h / max_pixels)
+    if scale > 1:
+        dst_t, dst_w, dst_h = calculate_default_transform(src_crs, dst_crs, out_w, out_h, *src_bounds,
+                                                          dst_width=int(dst_w / scale), dst_height=int(dst_h / scale))
+    out = np.full((dst_h, dst_w), 255, dtype=np.uint8)
+    reproject(index, out, src_transform=transform, src_crs=src_crs, src_nodata=255, dst_transform=dst_t,
+              dst_crs=dst_crs, dst_nodata=255, resampling=Resampling.nearest)
+    west, north = dst_t * (0, 0)
+    east, south = dst_t * (dst_w, dst_h)
+    w, s, e, n = transform_bounds(dst_crs, "EPSG:4326", west, south, east, north) if dst_crs.to_epsg() != 4326 \
+        else (west, south, east, north)
+    return RasterLayer(name, style, png_paletted(out, palette), (s, w, n, e), legend, out.shape)
