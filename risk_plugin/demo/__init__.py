@@ -41,7 +41,7 @@ def county_bounds(size_km):
 
 
 def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_township=10,
-             buildings_per_village=250, seed=2025, dem_only=False, progress=None):
+             buildings_per_village=800, seed=2025, dem_only=False, progress=None):
     """Write the demo county into ``out_dir``; returns {layer name: path} (plus 'dir')."""
     progress = ensure(progress)
     rng = np.random.default_rng(seed)
@@ -58,7 +58,7 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
     paths = {"dir": str(out)}
 
     progress.info("地形 / terrain")
-    zc, zf = synth_dem((nc, nc), zoom, rng)
+    zc, zf = synth_dem((nc, nc), zoom, rng, cell=hcell)
     paths["dem"] = write_raster(zf, out / "dem.tif", fine_t, CRS, NODATA)
     progress.set(10)
     if dem_only:
@@ -158,3 +158,11 @@ def _cells_at_end(lines, transform, n):
     ends = shapely.get_point(np.asarray(lines, dtype=object), -1)
     c, r = ~transform * (shapely.get_x(ends), shapely.get_y(ends))
     return np.clip(r.astype(int), 0, n - 1) * n + np.clip(c.astype(int), 0, n - 1)
+
+
+def summary(paths):
+    """Counts a technician checks first: buildings, residents, villages, townships."""
+    from ..io import read_vector
+    b = read_vector(paths["buildings"])
+    return {"BUILDINGS": int(len(b)), "RESIDENTS": int(b["居住人数"].sum()),
+            "VILLAGES": int(len(read_vector(paths["villages"]))), "TOWNSHIPS": int(len(read_vector(paths["townships"])))}

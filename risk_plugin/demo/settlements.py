@@ -37,10 +37,10 @@ def buildings(centres, villages, slope_at, per_village, rng, crs):
     counts_per_village = np.bincount(cv, minlength=len(villages))
     share = 1.0 / counts_per_village[cv]
     n_each = rng.poisson(per_village * share * rng.uniform(0.6, 1.4, n_clusters)).clip(5)
-    n = int(n_each.sum() * 1.6)
-    src = np.repeat(np.arange(n_clusters), np.ceil(n_each * 1.6).astype(int))[:n]
+    n = int(n_each.sum() * 3)
+    src = np.repeat(np.arange(n_clusters), np.ceil(n_each * 3).astype(int))[:n]
     n = src.size
-    sigma = rng.uniform(70, 160, n_clusters)[src]
+    sigma = rng.uniform(110, 260, n_clusters)[src]
     x = cx[src] + rng.normal(0, 1, n) * sigma
     y = cy[src] + rng.normal(0, 1, n) * sigma
     ok = slope_at(x, y) < 22.0
