@@ -239,7 +239,7 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
             prepared.append(lay)
     progress.set(80)
 
-    m = folium.Map(location=None, tiles=None, zoom_control=False, control_scale=False, prefer_canvas=True,
+    m = folium.Map(location=None, tiles=None, zoom_control=False, control_scale=False, prefer_canvas=False, zoom_snap=0.25,
                    crs="EPSG4326" if basemap == "tianditu" else "EPSG3857",
                    max_zoom=17 if basemap == "tianditu" else 19)
     m.default_js, m.default_css = [], []          # folium would link its CDN scripts: Leaflet is inlined instead
@@ -260,8 +260,11 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
                              name=label, overlay=True, control=True, subdomains=D.TIANDITU_SUBDOMAINS,
                              zoom_offset=1, max_zoom=17, min_zoom=0).add_to(m)
 
-    panes_js = "".join(f'{{{{this._parent.get_name()}}}}.createPane("riskmap-{k}").style.zIndex = {z};\n'
-                       for k, z in PANES.items())
+    # One pane per drawing order, so toggling a layer never lifts it above the others. Panes ignore the
+    # mouse; the features in them take it (SVG paths with .leaflet-interactive), so a click reaches the
+    # feature under it whatever pane it is in.
+    panes_js = "".join(f'var p = {{{{this._parent.get_name()}}}}.createPane("riskmap-{k}"); p.style.zIndex = {z}; '
+                       f'p.style.pointerEvents = "none";\n' for k, z in PANES.items())
     panes = MacroElement()
     panes._template = Template("{% macro script(this, kwargs) %}" + panes_js + "{% endmacro %}")
     m.add_child(panes, name="riskmap_panes")

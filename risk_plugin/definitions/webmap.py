@@ -36,7 +36,7 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 # Tianditu (天地图) WMTS, tile matrix set 'c' = CGCS2000 geographic (lon/lat, plate carrée), levels
 # 1..18; Leaflet's EPSG4326 CRS has 2 × 1 tiles at zoom 0, which is Tianditu level 1 (zoomOffset 1).
-TIANDITU_TILES = ("https://t{s}.tianditu.gov.cn/{layer}_c/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+TIANDITU_TILES = ("https://t{{s}}.tianditu.gov.cn/{layer}_c/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
                   "&LAYER={layer}&STYLE=default&TILEMATRIXSET=c&FORMAT=tiles"
                   "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
 TIANDITU_SUBDOMAINS = "01234567"

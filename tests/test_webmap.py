@@ -1,0 +1,399 @@
+"""riskmap:webmap: an offline folium/Leaflet page, checked in a real headless Chromium.
+
+A small hand-built county (EPSG:4545) puts each class at a known place, so the browser checks are
+computed: the colour drawn at a four-colour cell is its styles/classes.json colour blended at the
+layer opacity, a raster overlay lands where its quadrant is, a click on a point opens its popup.
+"""
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+XSS = "<img src=x onerror=alert(1)>"
+XSS2 = "</script><script>window.__xss=1</script>"
+XSS_LAYER = "<b onmouseover=alert(2)>四色风险</b>"
+TITLE = "测试县 <i>风险图</i>"
+CRS = "EPSG:4545"
+X0, Y0 = 560000.0, 3260000.0
+CELLS = [(X0 + 250 + 1500 * i, Y0 + 1000, X0 + 1250 + 1500 * i, Y0 + 2000) for i in range(4)]   # risk 1..4
+POINTS = [(X0 + 1000, Y0 + 2600, XSS, "大型"), (X0 + 3000, Y0 + 2600, XSS2, "small"),
+          (X0 + 5000, Y0 + 2600, "安全点", "特大型")]
+RASTER_CELL = 50.0
+
+
+# --- data ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def county(engine, tmp_path_factory):
+    import geopandas as gpd
+    import shapely
+    from rasterio.transform import from_origin
+    from riskmap.risk_plugin.io import write_raster, write_vector
+    d = tmp_path_factory.mktemp("webmap_county")
+    towns = gpd.GeoDataFrame({"行政区划代码": ["500299100", "500299101", "500299102"],
+                              "名称": ["清溪镇", "石门乡", "桃源镇"]},
+                             geometry=[shapely.box(X0 + 2000 * i, Y0, X0 + 2000 * (i + 1), Y0 + 3000) for i in range(3)],
+                             crs=CRS)
+    risk = gpd.GeoDataFrame({"risk_level": [1, 2, 3, 4], "people": [120, 45.5, 8, 0],
+                             "乡镇": ["清溪镇", "清溪镇", "石门乡", "桃源镇"]},
+                            geometry=[shapely.box(*c) for c in CELLS], crs=CRS)
+    pts = gpd.GeoDataFrame({"统一编号": ["A1", "B2", "C3"], "名称": [p[2] for p in POINTS],
+                            "险情等级": [p[3] for p in POINTS], "威胁人数": [520, 12, 1500]},
+                           geometry=[shapely.Point(p[0], p[1]) for p in POINTS], crs=CRS)
+    # a wiggly road: 1 vertex every 2 m, so simplification has something to remove
+    t = np.linspace(0, 6000, 3001)
+    road = gpd.GeoDataFrame({"道路等级": ["县道"], "名称": ["X001"]},
+                            geometry=[shapely.LineString(np.c_[X0 + t, Y0 + 2300 + 1.0 * np.sin(t / 3.0)])], crs=CRS)
+    # zoning raster: a strip below the cells, hazard class 1..4 by quarter, nodata elsewhere
+    width, height = int(6000 / RASTER_CELL), int(900 / RASTER_CELL)
+    zone = np.repeat(np.repeat(np.array([[1, 2, 3, 4]], dtype=np.uint8), height, axis=0), width // 4, axis=1)
+    paths = {
+        "townships": write_vector(towns, d / "townships.gpkg"),
+        "risk": write_vector(risk, d / "fourcolor.gpkg"),
+        "points": write_vector(pts, d / "geohazard_points.gpkg"),
+        "roads": write_vector(road, d / "roads.gpkg"),
+        "zoning": write_raster(zone, d / "zoning.tif", from_origin(X0, Y0 + 900, RASTER_CELL, RASTER_CELL), CRS, 0),
+    }
+    return paths
+
+
+@pytest.fixture(scope="module")
+def page(engine, county, tmp_path_factory):
+    from riskmap.risk_plugin.webmap import export_webmap
+    out = tmp_path_factory.mktemp("webmap") / "map.html"
+    result = export_webmap([(county["zoning"], "综合区划"), (county["risk"], XSS_LAYER), county["townships"],
+                            county["roads"], county["points"]], out, title=TITLE, source="测试数据 & <源>",
+                           date="2024-06-01", simplify_tolerance=5.0)
+    return out, result
+
+
+# --- browser -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), \
+        "Chromium and chromedriver are needed (Debian: apt-get install chromium chromium-driver; see Makefile DEBS)"
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9",
+                "--proxy-bypass-list=<-loopback>", "--window-size=1400,900", "--force-device-scale-factor=1"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def open_page(driver, path):
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.get_log("performance")   # drop what came before
+    driver.get(Path(path).as_uri())
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+        "return document.readyState === 'complete' && typeof riskmapMap !== 'undefined'"))
+    driver.execute_script("window.__alerted = []; window.alert = function (m) { window.__alerted.push(String(m)); };"
+                          "riskmapMap.closePopup();")
+
+
+def requests_made(driver):
+    urls = []
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def screen(driver):
+    """The window as an (h, w, 3) uint8 array."""
+    from rasterio.io import MemoryFile
+    with MemoryFile(driver.get_screenshot_as_png()) as mem, mem.open() as src:
+        return np.moveaxis(src.read()[:3], 0, -1)
+
+
+def container_point(driver, lon, lat):
+    return driver.execute_script(
+        "var p = riskmapMap.latLngToContainerPoint([arguments[1], arguments[0]]);"
+        "var r = riskmapMap.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top];", lon, lat)
+
+
+def lonlat(x, y):
+    from pyproj import Transformer
+    return Transformer.from_crs(CRS, 4326, always_xy=True).transform(x, y)
+
+
+def hex_rgb(color):
+    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def pixel(img, xy):
+    x, y = int(round(xy[0])), int(round(xy[1]))
+    return img[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).mean(axis=0)
+
+
+def click_at(driver, xy):
+    """A real mouse click at window coordinates (the browser's hit-testing decides what is hit)."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    ab = ActionBuilder(driver)
+    ab.pointer_action.move_to_location(int(round(xy[0])), int(round(xy[1])))
+    ab.pointer_action.click()
+    ab.perform()
+
+
+def open_popup(driver, xy):
+    """Click at ``xy`` and return the popup that opens (Leaflet fades an old one out for 200 ms first)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.execute_script("riskmapMap.closePopup();")
+    WebDriverWait(driver, 10).until(lambda d: not d.find_elements("css selector", ".leaflet-popup"))
+    click_at(driver, xy)
+    WebDriverWait(driver, 10).until(lambda d: [e for e in d.find_elements("css selector", ".leaflet-popup-content")
+                                               if e.is_displayed() and e.text.strip()])
+    return driver.find_element("css selector", ".leaflet-popup-content")
+
+
+def popup_rows(driver):
+    return dict(driver.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-popup-content tr')).map(function (r) {"
+        " return [r.cells[0].textContent, r.cells[1].textContent]; });"))
+
+
+def classes_json():
+    return json.loads((REPO / "styles" / "classes.json").read_text(encoding="utf-8"))
+
+
+# --- the engine, without a browser ------------------------------------------------------------------------
+def test_class_matching_by_value_label_and_alias(engine):
+    from riskmap.risk_plugin.classes import class_table, match_classes
+    risk = class_table("risk_levels")
+    assert match_classes(risk, [1, "2", 3.0, "低风险", "重大", "Major risk", None, 7, "x"]).tolist() == \
+        [0, 1, 2, 3, 0, 0, -1, -1, -1]
+    danger = class_table("danger_levels")
+    assert match_classes(danger, ["giant", "大型", "Medium", "小型"]).tolist() == [0, 1, 2, 3]
+    util = class_table("shelter_utilisation")
+    assert match_classes(util, [0.0, 0.8, 0.81, 1.0, 1.01, None]).tolist() == [0, 0, 1, 1, 2, -1]
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+def test_png_encoder_round_trips(engine):
+    from rasterio.io import MemoryFile
+    from riskmap.risk_plugin.webmap_layers import png_paletted
+    index = np.array([[0, 1, 255], [2, 2, 0]], dtype=np.uint8)
+    palette = [(255, 0, 0, 255), (0, 255, 0, 128), (0, 0, 255, 255)]
+    with MemoryFile(png_paletted(index, palette)) as mem, mem.open() as src:
+        rgba = src.read()
+        if src.count == 1:   # GDAL may expose the palette: expand it
+            cmap = src.colormap(1)
+            rgba = np.moveaxis(np.array([[cmap[v] for v in row] for row in rgba[0]]), -1, 0)
+    assert rgba[:, 0, 0].tolist() == [255, 0, 0, 255]
+    assert rgba[:, 0, 1].tolist() == [0, 255, 0, 128]
+    assert rgba[3, 0, 2] == 0                     # 255 = transparent
+    assert rgba[:, 1, 0].tolist() == [0, 0, 255, 255]
+
+
+def test_raster_overlay_is_placed_and_classed(engine, county):
+    from riskmap.risk_plugin.webmap_layers import prepare_raster
+    from rasterio.warp import transform_bounds
+    lay = prepare_raster(county["zoning"], target_crs="EPSG:3857", tolerance=5.0)   # named "zoning"
+    w, s, e, n = transform_bounds(CRS, "EPSG:4326", X0, Y0, X0 + 6000, Y0 + 900)
+    s_, w_, n_, e_ = lay.bounds
+    # the lon/lat box around the strip, within one 50 m cell (≈ 0.0005°)
+    assert max(abs(w_ - w), abs(e_ - e), abs(s_ - s), abs(n_ - n)) < 6e-4
+    assert lay.style.key == "hazard_classes"
+    assert [x.label for x in lay.legend] == ["低 / Low", "中 / Moderate", "高 / High", "极高 / Very high"]
+
+
+def test_simplification_keeps_within_tolerance(engine, county):
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.webmap_layers import prepare_vector
+    raw = gpd.read_file(county["roads"]).geometry.iloc[0]
+    lay = prepare_vector(county["roads"], tolerance=5.0)
+    simple = gpd.GeoSeries([shapely.from_geojson(lay.geometries[0])], crs=4326).to_crs(CRS).iloc[0]
+    assert len(simple.coords) < len(raw.coords) / 20          # 3001 vertices of a 1 m wiggle → a few
+    assert raw.hausdorff_distance(simple) <= 5.0 + 0.5          # within tolerance (+ 6-decimal rounding)
+    kept = prepare_vector(county["roads"], tolerance=0)
+    assert len(shapely.from_geojson(kept.geometries[0]).coords) == len(raw.coords)
+
+
+def test_large_class_layer_is_dissolved_by_class(engine, county):
+    from riskmap.risk_plugin.webmap_layers import prepare_vector
+    lay = prepare_vector(county["risk"], tolerance=0, max_features=3)
+    assert lay.dissolved and sorted(lay.class_index.tolist()) == [0, 1, 2, 3] and len(lay) == 4
+    lay = prepare_vector(county["risk"], tolerance=0)
+    assert not lay.dissolved and lay.class_index.tolist() == [0, 1, 2, 3]
+
+
+def test_recognition_of_styles(engine, county):
+    from riskmap.risk_plugin.webmap_layers import prepare_vector, recognise
+    assert prepare_vector(county["points"]).style.key == "danger_levels"
+    assert prepare_vector(county["townships"]).style.key == "townships"
+    assert recognise(["名称", "利用率"], "x", lambda c: [0.5, 1.2]).key == "shelter_utilisation"
+    # a '类别' field whose values are no shelter class does not make a shelter layer
+    assert recognise(["类别"], "土地利用", lambda c: ["耕地", "林地"]).key == "other"
+
+
+def test_parameter_errors(engine, county, tmp_path):
+    from riskmap.risk_plugin.errors import ParameterError
+    from riskmap.risk_plugin.webmap import export_webmap
+    with pytest.raises(ParameterError, match="TIANDITU_KEY"):
+        export_webmap([county["townships"]], tmp_path / "a.html", basemap="tianditu", tianditu_key="")
+    with pytest.raises(ParameterError, match="BASEMAP"):
+        export_webmap([county["townships"]], tmp_path / "a.html", basemap="amap")
+    assert not (tmp_path / "a.html").exists()
+
+
+def test_tianditu_uses_cgcs2000_lonlat_tiles(engine, county, tmp_path):
+    from riskmap.risk_plugin.webmap import export_webmap
+    out = tmp_path / "t.html"
+    export_webmap([county["townships"], county["zoning"]], out, basemap="tianditu", tianditu_key="0123456789abcdef")
+    html = out.read_text(encoding="utf-8")
+    assert "crs: L.CRS.EPSG4326" in html
+    tiles = re.findall(r'"(https://t\{s\}\.tianditu\.gov\.cn/[^"]+)"', html)
+    assert len(tiles) == 2 and all("TILEMATRIXSET=c" in t and "tk=0123456789abcdef" in t for t in tiles)
+    assert '"zoomOffset": 1' in html
+
+
+def test_html_is_self_contained_and_escaped(page):
+    from riskmap.risk_plugin.webmap import external_references
+    path, result = page
+    html = path.read_text(encoding="utf-8")
+    assert external_references(html) == []
+    assert not re.search(r"(cdn\.|jsdelivr|cloudflare|unpkg|googleapis|bootstrapcdn)", html)
+    # the guard itself finds what it must
+    assert external_references('<script src="https://x/l.js"></script><style>a{background:url(http://x/i.png)}</style>') \
+        == ['<script src=https://x/l.js>', "url(http://x/i.png"]
+    # no attribute value appears raw in the page
+    for raw in (XSS, XSS2, "<i>风险图</i>", "<源>", "<b onmouseover"):
+        assert raw not in html
+    assert "<title>测试县 &lt;i&gt;风险图&lt;/i&gt;</title>" in html
+    assert result["features"] == 4 + 3 + 1 + 3 and path.stat().st_size < 1_500_000
+
+
+# --- in Chromium ---------------------------------------------------------------------------------------------
+def test_page_loads_with_networking_disabled(browser, page):
+    open_page(browser, page[0])
+    assert browser.execute_script("return L.version") == "1.9.4"
+    urls = requests_made(browser)
+    assert any(u.startswith("file://") for u in urls)
+    assert [u for u in urls if re.match(r"(https?|wss?|ftp):", u)] == []
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
+    n_layers = browser.execute_script("var n = 0; riskmapMap.eachLayer(function () { n++; }); return n;")
+    assert n_layers > 11      # 5 layer groups + their 11 features
+    assert browser.execute_script("return document.title") == "测试县 <i>风险图</i>"
+    title = browser.find_element("id", "riskmap-title").text
+    assert "测试县 <i>风险图</i>" in title and "2024-06-01" in title and "测试数据 & <源>" in title
+
+
+def test_legend_shows_four_colours_from_styles(browser, page):
+    open_page(browser, page[0])
+    legend = browser.find_element("id", "riskmap-legend")
+    assert legend.is_displayed()
+    rows = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#riskmap-legend .riskmap-legend-row')).map(function (r) {"
+        " return [r.textContent.trim(), getComputedStyle(r.querySelector('.riskmap-swatch')).backgroundColor]; });")
+    shown = dict(rows)
+    for cls in classes_json()["risk_levels"]["classes"]:
+        label = f"{cls['zh']} / {cls['en']}"
+        r, g, b = hex_rgb(cls["color"]).astype(int)
+        assert shown[label] == f"rgb({r}, {g}, {b})", label
+    assert "乡镇界 / Township boundary" in shown and "大型 / Large" in shown and "极高 / Very high" in shown
+
+
+def test_classes_are_drawn_in_their_colours_and_layers_toggle(browser, page):
+    open_page(browser, page[0])
+    opacity = 0.65
+    img = screen(browser)
+    bg = pixel(img, container_point(browser, *lonlat(X0 + 1000, Y0 + 2250)))   # inside a township, nothing drawn
+    risk = classes_json()["risk_levels"]["classes"]
+    centres = [container_point(browser, *lonlat((c[0] + c[2]) / 2, (c[1] + c[3]) / 2)) for c in CELLS]
+    for cls, xy in zip(risk, centres):
+        expected = opacity * hex_rgb(cls["color"]) + (1 - opacity) * bg
+        assert np.abs(pixel(img, xy) - expected).max() < 8, (cls["zh"], pixel(img, xy), expected)
+    hazard = classes_json()["hazard_classes"]["classes"]
+    for q in range(4):   # raster quarters, centre of each
+        xy = container_point(browser, *lonlat(X0 + 750 + 1500 * q, Y0 + 450))
+        expected = opacity * hex_rgb(hazard[q + 1]["color"][:7]) + (1 - opacity) * bg
+        assert np.abs(pixel(img, xy) - expected).max() < 8, (q, pixel(img, xy), expected)
+
+    # the layer control shows the escaped layer name as text; untick it: the cells and their legend go
+    labels = browser.find_elements("css selector", ".leaflet-control-layers-overlays label")
+    names = [lab.text.strip() for lab in labels]
+    assert XSS_LAYER in names
+    box = labels[names.index(XSS_LAYER)].find_element("css selector", "input")
+    legend_risk = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.riskmap-legend-section')).filter(function (s) {"
+        " return s.textContent.indexOf('重大风险') >= 0; })[0].id;")
+    box.click()
+    assert not browser.find_element("id", legend_risk).is_displayed()
+    img_off = screen(browser)
+    for xy in centres:
+        assert np.abs(pixel(img_off, xy) - bg).max() < 8
+    box.click()
+    assert browser.find_element("id", legend_risk).is_displayed()
+    img_on = screen(browser)
+    expected = opacity * hex_rgb(risk[0]["color"]) + (1 - opacity) * bg
+    assert np.abs(pixel(img_on, centres[0]) - expected).max() < 8
+
+
+def test_popup_opens_and_payloads_stay_text(browser, page):
+    open_page(browser, page[0])
+    for x, y, name, _ in POINTS[:2]:
+        content = open_popup(browser, container_point(browser, *lonlat(x, y)))
+        assert name in content.text               # the payload is shown, as text
+        assert content.text.startswith("geohazard_points")
+        assert content.find_elements("css selector", "img, script, b") == []
+    content = open_popup(browser, container_point(browser, *lonlat(*POINTS[0][:2])))
+    rows = popup_rows(browser)
+    assert rows["险情等级 / Danger level"] == "大型 / Large"
+    assert rows["威胁人数"] == "520" and rows["名称"] == XSS and rows["统一编号"] == "A1"
+    # a click on a four-colour cell (a lower pane, under the township outlines) gives its class
+    c = CELLS[1]
+    open_popup(browser, container_point(browser, *lonlat((c[0] + c[2]) / 2, (c[1] + c[3]) / 2)))
+    rows = popup_rows(browser)
+    assert rows["风险等级 (四色) / Risk level (four-color)"] == "较大风险 / Considerable risk"
+    assert rows["people"] == "45.5" and rows["乡镇"] == "清溪镇"
+    assert browser.execute_script("return window.__alerted.length + (window.__xss ? 1 : 0)") == 0
+    assert browser.find_elements("css selector", "img[src='x']") == []
+
+
+def test_demo_county_map_and_screenshot(engine, demo_county, browser, tmp_path):
+    """The demo county's layers in one map: under 15 MB, opens, and gives the README screenshot."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.webmap import export_webmap
+    names = ["townships", "villages", "roads", "rivers", "shelters", "geohazard_points"]
+    out = tmp_path / "demo.html"
+    result = export_webmap([demo_county["flood_depth_100"]] + [demo_county[n] for n in names], out,
+                           title="演示县自然灾害风险图 / Demo county risk map", source="riskmap 演示数据 / demo data")
+    assert result["features"] == sum(len(gpd.read_file(demo_county[n])) for n in names)
+    assert out.stat().st_size < 15e6
+    open_page(browser, out)
+    assert [u for u in requests_made(browser) if re.match(r"(https?|wss?|ftp):", u)] == []
+    img = screen(browser)
+    assert img.std() > 20                         # not a blank page
+    target = REPO / "docs" / "images" / "webmap.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(target))
+
+
+def test_webmap_through_qgis_process(qgis_process, county, tmp_path):
+    out = tmp_path / "qp.html"
+    code, results, log = qgis_process.run("riskmap:webmap", {
+        "LAYERS": [county["risk"], county["townships"], county["points"], county["zoning"]],
+        "TITLE": "qgis_process 测试", "SOURCE": "test", "BASEMAP": 0, "OUTPUT": str(out)})
+    assert code == 0
+    assert results["FEATURES"] == 4 + 3 + 3
+    assert out.exists() and abs(results["SIZE_MB"] - out.stat().st_size / 1e6) < 0.01
+    from riskmap.risk_plugin.webmap import external_references
+    assert external_references(out.read_text(encoding="utf-8")) == []
