@@ -1,6 +1,6 @@
 """Base class for riskmap algorithms: parameters in, one engine call, outputs out.
 
-Subclasses declare parameters in ``initAlgorithm`` and implement ``run``, which
+Subclasses declare parameters in ``initAlgorithm`` and implement ``execute``, which
 only translates parameters into an engine call. Engine errors (RiskMapError)
 become a QgsProcessingException with the bilingual message: never a traceback.
 """
@@ -16,6 +16,14 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
     NAME_ZH = NAME_EN = ""
     GROUP_ID, GROUP_ZH, GROUP_EN = "data", "数据", "Data"
     HELP = ""
+
+    def __init_subclass__(cls, **kwargs):
+        # ``run`` is QgsProcessingAlgorithm.run (what processing.run calls): a subclass
+        # method of that name is moved to ``execute`` so it cannot shadow it.
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.execute = cls.__dict__["run"]
+            delattr(cls, "run")
 
     def name(self):
         return self.ALG_ID
@@ -38,13 +46,13 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         progress = progress_from(feedback)
         try:
-            return self.run(parameters, context, feedback, progress)
+            return self.execute(parameters, context, feedback, progress)
         except Cancelled:
             raise QgsProcessingException("已取消, 未写出任何结果 / Cancelled; no output was written")
         except RiskMapError as exc:
             raise QgsProcessingException(str(exc))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         raise NotImplementedError
 
     # --- translation helpers -------------------------------------------------

@@ -117,7 +117,8 @@ class LayerCheck:
             wanted = self.field_map.get(name)
             if spec["required"] or wanted:
                 cols = [c for c in gdf.columns if c != gdf.geometry.name]
-                close = difflib.get_close_matches(wanted or name, cols, n=3, cutoff=0.5)
+                names = [wanted] if wanted else [name, *spec.get("aliases", [])]
+                close = sorted({c for n in names for c in difflib.get_close_matches(n, cols, n=3, cutoff=0.5)})
                 hint_zh = f"; 可能是: {close}" if close else ""
                 hint_en = f"; did you mean: {close}" if close else ""
                 self.problem(f"缺少必填字段 {label}{hint_zh}", f"required field {label} is missing{hint_en}",

@@ -38,7 +38,7 @@ class DemoCountyAlgorithm(RiskMapAlgorithm):
         for key, zh in (("BUILDINGS", "建筑数"), ("RESIDENTS", "人口"), ("VILLAGES", "村数"), ("TOWNSHIPS", "乡镇数")):
             self.addOutput(QgsProcessingOutputNumber(key, f"{zh} / {key.title()}"))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         p = lambda name: self.parameterAsDouble(parameters, name, context)  # noqa: E731
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         paths = demo.generate(folder, size_km=p(self.SIZE_KM), cell_size=p(self.CELL_SIZE),

@@ -23,7 +23,8 @@ class ValidateAlgorithm(RiskMapAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMapLayer(self.INPUT, "输入图层 / Input layer"))
-        self.addParameter(QgsProcessingParameterEnum(self.KIND, "数据规范 / Schema", options=KINDS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum(self.KIND, "数据规范 / Schema", options=KINDS, defaultValue=KINDS[0],
+                                                     usesStaticStrings=True))
         self.addParameter(QgsProcessingParameterBoolean(self.REPAIR, "修复无效几何 / Repair invalid geometry", defaultValue=False))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_REPORT, "问题清单 / Problem report", "CSV (*.csv);;Excel (*.xlsx)"))
@@ -31,9 +32,9 @@ class ValidateAlgorithm(RiskMapAlgorithm):
             self.OUTPUT_REPAIRED, "规范化副本 / Normalised copy", optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber("PROBLEMS", "问题数 / Number of problems"))
 
-    def run(self, parameters, context, feedback, progress):
+    def execute(self, parameters, context, feedback, progress):
         layer = self.parameterAsLayer(parameters, self.INPUT, context)
-        kind = KINDS[self.parameterAsEnum(parameters, self.KIND, context)]
+        kind = self.parameterAsEnumString(parameters, self.KIND, context)
         report = self.parameterAsFileOutput(parameters, self.OUTPUT_REPORT, context)
         repaired = self.parameterAsOutputLayer(parameters, self.OUTPUT_REPAIRED, context) or None
         problems = validate_source(layer.source(), kind, label=layer.name(),
