@@ -56,7 +56,7 @@ bench: setup
 
 package:
 	@rm -rf $(BUILD)/package && mkdir -p $(BUILD)/package/riskmap
-	git ls-files -z | grep -zv -E '^(tests|bench|tools|docs|\.ci)/|^\.git' | \
+	git ls-files -z --cached --others --exclude-standard | grep -zv -E '^(tests|bench|tools|docs|\.ci)/|^\.git' | \
 	  xargs -0 -I{} cp --parents {} $(BUILD)/package/riskmap/
 	cd $(BUILD)/package && rm -f ../riskmap.zip && zip -qr ../riskmap.zip riskmap
 	@echo "Plugin zip: $(BUILD)/riskmap.zip"

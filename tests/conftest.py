@@ -71,6 +71,7 @@ class QgisProcess:
         self.env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QGIS_PLUGINPATH=str(plugins_dir),
                         XDG_DATA_HOME=str(home), XDG_RUNTIME_DIR=str(home / "runtime"),
                         PYTHONPATH=os.pathsep.join([site, os.environ.get("PYTHONPATH", "")]))
+        self.env.pop("QGIS_CUSTOM_CONFIG_PATH", None)  # set by pytest-qgis; would override XDG_DATA_HOME
         (home / "runtime").mkdir(exist_ok=True, mode=0o700)
         self.raw("plugins", "enable", "riskmap")
 
