@@ -51,6 +51,14 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException("已取消, 未写出任何结果 / Cancelled; no output was written")
         except RiskMapError as exc:
             raise QgsProcessingException(str(exc))
+        except QgsProcessingException:
+            raise
+        except Exception as exc:  # a bug, not bad input: say so plainly, keep the traceback in the log
+            import traceback
+            feedback.pushDebugInfo(traceback.format_exc())
+            raise QgsProcessingException(
+                f"riskmap:{self.ALG_ID} 内部错误, 请把日志发给开发者 / internal error, please report it with the log: "
+                f"{type(exc).__name__}: {exc}")
 
     def execute(self, parameters, context, feedback, progress):
         raise NotImplementedError
