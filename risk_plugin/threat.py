@@ -161,6 +161,7 @@ def hazard_point_threat(points, output_points, output_zones=None, buildings=None
     the POPULATION raster; with both, the raster sum is reported beside (``people_raster``).
     """
     import geopandas as gpd
+    import pandas as pd
     import shapely
     from .classes import class_table, match_classes
     from .crs import to_working, working_crs
@@ -195,7 +196,7 @@ def hazard_point_threat(points, output_points, output_zones=None, buildings=None
         if radius_field not in pts.columns:
             raise input_error(label, f"没有字段 {radius_field}", f"field {radius_field} does not exist",
                               "选择威胁半径字段 (m)", "choose the threat-radius field (m)", field=radius_field)
-        surveyed_r = np.asarray(gpd.pd.to_numeric(pts[radius_field], errors="coerce"), dtype=np.float64)
+        surveyed_r = pd.to_numeric(pts[radius_field], errors="coerce").to_numpy(dtype=np.float64)
         radius = np.where(surveyed_r > 0, surveyed_r, radius)
     zones_w = shapely.buffer(pts_w.geometry.to_numpy(), radius, quad_segs=16)
     n = len(pts)

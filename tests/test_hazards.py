@@ -158,6 +158,14 @@ def test_threat_radius_override_and_tolerance(engine, tmp_path):
     assert out.loc["A", "radius_m"] == 40 and out.loc["A", "buildings_calc"] == 0
     assert out.loc["B", "radius_m"] == 50
     assert res["points_flagged"] == 2  # any difference is flagged with zero tolerance
+    # a surveyed radius wins where it is given (> 0): A 95 m takes buildings 1, 4, 5 (not 2 at 99 m)
+    import geopandas as gpd
+    g = gpd.read_file(pts)
+    g["威胁范围"] = [95.0, 0.0]
+    g.to_file(tmp_path / "pts_r.gpkg")
+    hazard_point_threat(str(tmp_path / "pts_r.gpkg"), str(tmp_path / "o2.gpkg"), buildings=bld, radius_field="威胁范围")
+    out = gpd.read_file(tmp_path / "o2.gpkg").set_index("统一编号")
+    assert list(out["radius_m"]) == [95.0, 50.0] and out.loc["A", "buildings_calc"] == 3
 
 
 def test_threat_population_raster_area_weighted(engine, tmp_path):
