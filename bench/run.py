@@ -1,6 +1,8 @@
 """`make bench`: each bench/bench_*.py measures one job against the QGIS-native way, side by side.
 
-Each module defines ``run(workdir) -> str`` returning a Markdown section.
+Each module defines ``run(workdir) -> str`` returning a Markdown section. Use
+``bench.common.county(workdir)`` for the demo county: it is generated once per size and shared.
+$RISKMAP_BENCH_KM sets the size (default 100 km) for a quick trial.
     python -m bench.run --out BENCHMARKS.md [--only NAME]
 """
 import argparse
