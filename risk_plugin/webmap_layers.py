@@ -260,6 +260,34 @@ def _breaks(values, n):
     return np.linspace(lo, hi, n + 1) if hi > lo else np.array([lo, lo + 1e-9])
 
 
+def continuous_classes(values):
+    """(breaks, colours, zero_is_none) for valid values of a raster with no class table.
+
+    If more than D.ZERO_IS_NONE_SHARE of the values are exactly 0 and none is negative, 0 means "none"
+    (dry land, no people) and is left out (drawn transparent). Breaks are quantiles, or equal intervals
+    when ties collapse quantiles; ``breaks`` is None when nothing is left to draw.
+    """
+    colors = cl.ramp()
+    values = np.asarray(values, dtype=float)
+    zero_none = bool(len(values) and values.min() == 0 and (values == 0).mean() > D.ZERO_IS_NONE_SHARE)
+    if zero_none:
+        values = values[values != 0]
+    if not len(values):
+        return None, colors, zero_none
+    breaks = _breaks(values, len(colors))
+    return breaks, colors[:len(breaks) - 1], zero_none
+
+
+def raster_sample(source, max_pixels=1_000_000):
+    """Valid values of band 1, read decimated to at most ``max_pixels`` (bounded memory)."""
+    from rasterio.enums import Resampling
+    with open_raster(source) as src:
+        f = max(1.0, math.sqrt(src.width * src.height / max_pixels))
+        shape = (max(1, int(src.height / f)), max(1, int(src.width / f)))
+        data = src.read(1, out_shape=shape, resampling=Resampling.nearest, masked=True)
+    return np.ma.compressed(data).astype(float)
+
+
 def _fmt(v):
     return f"{v:.3g}"
 
@@ -307,14 +335,12 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
         legend = [LegendEntry(cl.label(c), c["color"]) for i, c in enumerate(table["classes"])
                   if i in present and _rgba(c["color"])[3] > 0]
     else:
-        colors = cl.ramp()
-        if valid.any() and values[valid].min() == 0 and (values[valid] == 0).mean() > D.ZERO_IS_NONE_SHARE:
-            valid &= values != 0      # mostly 0 (dry land, no people): 0 means "none", drawn transparent
-        if valid.any():
-            breaks = _breaks(values[valid], len(colors))
+        breaks, colors, zero_none = continuous_classes(values[valid])
+        if zero_none:
+            valid &= values != 0
+        if breaks is not None:
             k = np.clip(np.searchsorted(breaks[1:-1], values, side="right"), 0, len(breaks) - 2)
             index[valid] = k[valid].astype(np.uint8)
-            colors = colors[:len(breaks) - 1] if len(breaks) - 1 <= len(colors) else colors
             legend = [LegendEntry(f"{_fmt(breaks[i])} – {_fmt(breaks[i + 1])}", colors[i])
                       for i in range(len(breaks) - 1)]
         palette = [_rgba(c) for c in colors]

@@ -77,3 +77,15 @@ NAME_FIELDS = ("名称", "name", "隐患点名称", "场所名称", "乡镇", "t
 
 # Columns never shown in popups (styling helpers written by other tools).
 HIDDEN_FIELDS = ("fid", "ogc_fid", "color", "colour", "style", "颜色")
+
+# --- print atlas: the summary table -----------------------------------------------------------------
+# People fields of a summary layer (four-colour or exposure output), first match wins.
+PEOPLE_FIELDS = ("people", "population", "pop_total", "pop", "人口", "人数", "常住人口", "居住人数", "exposed_people")
+# Per-class people columns of a units layer: (class table key, regex with the class value as group 1).
+# riskmap:exposure writes pop_c0 … pop_c4 per hazard class (risk_plugin/exposure.py, stat_columns).
+PEOPLE_PER_CLASS_COLUMNS = (
+    ("risk_levels", r"(?:pop|people)_(?:level|risk|r|l)_?(\d)"),
+    ("hazard_classes", r"pop_c(\d)"),
+)
+# Atlas pages: A4 landscape at this resolution for the PNGs (the PDF keeps vectors).
+ATLAS_DPI = 150

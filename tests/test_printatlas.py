@@ -1,0 +1,209 @@
+"""riskmap:printatlas: one page per township from styles/atlas.qpt, with a people-per-level table.
+
+The per-township people are checked twice: the engine against hand-computed area shares, and the
+exported PDF's text against an independent geopandas overlay.
+"""
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+CRS = "EPSG:4545"
+X0, Y0 = 560000.0, 3260000.0
+
+
+def pdf_pages(pdf):
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", out).group(1))
+
+
+# Qt's PDF writer gives some Noto CJK glyphs the code point of a radical that shares the glyph (示 → ⽰,
+# 风 → ⻛): the page looks right, but extracted text holds radicals. NFKC folds the Kangxi radicals; the
+# CJK Radicals Supplement has no decomposition, so the ones these pages use are listed.
+RADICALS = str.maketrans("⻛⻰⻚⻓⻔⻋⻢⻥⻦⻜⻝⻄⻅⻆⻉⻘⻙⻮⻬⻨⻩⻳", "风龙页长门车马鱼鸟飞食西见角贝青韦齿齐麦黄龟")
+
+
+def pdf_text(pdf, page):
+    import unicodedata
+    text = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    return unicodedata.normalize("NFKC", text).translate(RADICALS)
+
+
+def pdf_to_pngs(pdf, out_dir, dpi=40):
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(out_dir / "p")], check=True)
+    return sorted(out_dir.glob("p-*.png"))
+
+
+def read_png(path):
+    import rasterio
+    with rasterio.open(path) as src:
+        return src.read()[:3].astype(float)
+
+
+# --- the engine's summary, by hand ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def boxes(engine, tmp_path_factory):
+    """Two 1 km townships side by side; risk features: one inside each, one straddling 25 % / 75 %, a point."""
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.io import write_vector
+    d = tmp_path_factory.mktemp("atlas_boxes")
+    towns = gpd.GeoDataFrame({"名称": ["东镇", "西镇"], "行政区划代码": ["1", "2"]},
+                             geometry=[shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
+                                       shapely.box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)], crs=CRS)
+    risk = gpd.GeoDataFrame({"risk_level": [1, 4, 2, "较大风险", 3], "people": [100, 40, 80, 7, 5]},
+                            geometry=[shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300),
+                                      shapely.box(X0 + 1200, Y0 + 100, X0 + 1300, Y0 + 300),
+                                      shapely.box(X0 + 900, Y0 + 500, X0 + 1300, Y0 + 600),   # 25 % E, 75 % W
+                                      shapely.Point(X0 + 1500, Y0 + 500),
+                                      shapely.box(X0 + 3000, Y0, X0 + 3100, Y0 + 100)],       # outside both
+                            crs=CRS)
+    return write_vector(towns, d / "townships.gpkg"), write_vector(risk, d / "fourcolor.gpkg")
+
+
+def test_summary_splits_people_by_area_share(boxes):
+    from riskmap.risk_plugin.atlas import township_summary
+    towns, risk = boxes
+    s = township_summary(towns, risk)
+    assert s.table_key == "risk_levels" and s.source_kind == "features"
+    east, west = s.wide.iloc[0], s.wide.iloc[1]
+    assert east["name"] == "东镇" and west["name"] == "西镇"
+    assert east["重大风险 / Major risk"] == pytest.approx(100)
+    assert east["较大风险 / Considerable risk"] == pytest.approx(0.25 * 80)
+    assert west["较大风险 / Considerable risk"] == pytest.approx(0.75 * 80 + 7)
+    assert west["低风险 / Low risk"] == pytest.approx(40)
+    assert east["total"] + west["total"] == pytest.approx(100 + 40 + 80 + 7)
+    assert s.outside == pytest.approx(5)
+    shares = s.long[s.long["name"] == "西镇"].set_index("class")["share"]
+    assert shares["低风险 / Low risk"] == pytest.approx(100 * 40 / (60 + 7 + 40))
+
+
+def test_summary_from_exposure_units_uses_one_level(boxes, tmp_path):
+    """riskmap:exposure's OUTPUT_UNITS: pop_c0..pop_c4 per unit, townships (level 1) and villages (level 2)."""
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.atlas import township_summary
+    from riskmap.risk_plugin.io import write_vector
+    towns, _ = boxes
+    units = gpd.GeoDataFrame({"level": [1, 1, 2, 2], "name": ["东镇", "西镇", "a", "b"],
+                              "pop_c0": [10, 20, 10, 20], "pop_c3": [1, 2, 1, 2], "pop_c4": [0, 5, 0, 5]},
+                             geometry=[shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
+                                       shapely.box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000),
+                                       shapely.box(X0, Y0, X0 + 500, Y0 + 500),
+                                       shapely.box(X0 + 1000, Y0, X0 + 1500, Y0 + 500)], crs=CRS)
+    s = township_summary(towns, write_vector(units, tmp_path / "exposure_units.gpkg"))
+    assert s.table_key == "hazard_classes" and s.source_kind == "wide"
+    assert s.wide["total"].tolist() == [11, 27]                     # level 1 only: nobody counted twice
+    assert s.wide.iloc[1]["极高 / Very high"] == 5 and s.wide.iloc[0]["无 / None"] == 10
+
+
+def test_summary_without_class_field_says_so(boxes):
+    from riskmap.risk_plugin.atlas import township_summary
+    from riskmap.risk_plugin.errors import InputError
+    towns, _ = boxes
+    with pytest.raises(InputError, match="risk_level"):
+        township_summary(towns, towns)
+
+
+# --- the atlas ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def risk_grid(demo_county, tmp_path_factory):
+    """A 400 m risk grid over the demo county: level 1 + (row + col) % 4, 10 + row people per cell."""
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.io import write_vector
+    towns = gpd.read_file(demo_county["townships"])
+    minx, miny, maxx, maxy = towns.total_bounds
+    xs, ys = np.arange(minx, maxx, 400.0), np.arange(miny, maxy, 400.0)
+    col, row = np.meshgrid(np.arange(len(xs)), np.arange(len(ys)))
+    cells = shapely.box(minx + 400 * col.ravel(), miny + 400 * row.ravel(),
+                        minx + 400 * (col.ravel() + 1), miny + 400 * (row.ravel() + 1))
+    grid = gpd.GeoDataFrame({"risk_level": 1 + (row.ravel() + col.ravel()) % 4, "people": 10.0 + row.ravel()},
+                            geometry=cells, crs=towns.crs)
+    return write_vector(grid, tmp_path_factory.mktemp("atlas_grid") / "fourcolor.gpkg")
+
+
+def expected_people(townships, grid):
+    """People per township and level by geopandas overlay (independent of the engine's STRtree split)."""
+    import geopandas as gpd
+    t = gpd.read_file(townships)
+    g = gpd.read_file(grid)
+    g["cell_area"] = g.area
+    parts = gpd.overlay(g, t[["名称", "geometry"]], how="intersection")
+    parts["p"] = parts["people"] * parts.area / parts["cell_area"]
+    return parts.groupby(["名称", "risk_level"])["p"].sum()
+
+
+@pytest.fixture(scope="module")
+def atlas(alg, demo_county, risk_grid, tmp_path_factory):
+    out = tmp_path_factory.mktemp("atlas")
+    layers = [risk_grid, demo_county["villages"], demo_county["roads"], demo_county["rivers"],
+              demo_county["shelters"], demo_county["geohazard_points"], demo_county["flood_depth_100"]]
+    res = alg("riskmap:printatlas", {"COVERAGE": demo_county["townships"], "LAYERS": layers, "SUMMARY": risk_grid,
+                                     "TITLE": "演示县风险图集", "SOURCE": "riskmap 演示数据",
+                                     "OUTPUT_PDF": str(out / "atlas.pdf"), "OUTPUT_PNG_DIR": str(out / "png")})
+    return res, out
+
+
+def test_one_page_per_township_not_blank(atlas, demo_county, tmp_path):
+    import geopandas as gpd
+    res, out = atlas
+    n = len(gpd.read_file(demo_county["townships"]))
+    assert res["PAGES"] == n
+    assert pdf_pages(out / "atlas.pdf") == n
+    pngs = pdf_to_pngs(out / "atlas.pdf", tmp_path)
+    assert len(pngs) == n
+    images = [read_png(p) for p in pngs]
+    for img in images:
+        assert img.std() > 25                                   # a drawn page, not a blank one
+        assert (img.mean(axis=0) < 128).mean() > 0.01          # with ink on it
+    # each page shows its own township: the pages differ
+    for a in range(n):
+        for b in range(a + 1, n):
+            assert np.abs(images[a] - images[b]).mean() > 1.0
+    exported = sorted((out / "png").glob("page_*.png"))
+    assert [p.name for p in exported] == [f"page_{i:03d}.png" for i in range(1, n + 1)]
+    first = read_png(exported[0])
+    assert first.shape[1] > 1000 and first.std() > 25          # A4 landscape at 150 dpi: 1754 × 1240
+    target = REPO / "docs" / "images" / "atlas_page.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(exported[0].read_bytes())
+
+
+def test_pages_carry_title_furniture_and_people_per_level(atlas, demo_county, risk_grid):
+    import geopandas as gpd
+    res, out = atlas
+    names = gpd.read_file(demo_county["townships"])["名称"].tolist()
+    want = expected_people(demo_county["townships"], risk_grid)
+    for page, name in enumerate(names, start=1):
+        text = pdf_text(out / "atlas.pdf", page)
+        assert re.search(rf"演示县风险图集\s+·\s+{name}", text), text[:200]
+        # (pdftotext loses the digits of some labels' glyphs; the rendered pages show them: see atlas_page.png)
+        assert "数据来源 / Data source: riskmap 演示数据" in text and "EPSG:" in text and "Gauss-Kruger" in text
+        assert "制图日期 / Date:" in text and re.search(rf"第 {page} / {len(names)} 页", text)
+        assert "图例 / Legend" in text
+        total = 0
+        for level, label in ((1, "重大风险 / Major risk"), (2, "较大风险 / Considerable risk"),
+                             (3, "一般风险 / General risk"), (4, "低风险 / Low risk")):
+            people = int(round(want.get((name, level), 0.0)))
+            total += want.get((name, level), 0.0)
+            line = next(ln for ln in text.splitlines() if label in ln and re.search(r"\d", ln.split(label)[-1]))
+            assert int(line.split(label)[-1].split()[0].replace(",", "")) == people, (name, label, line)
+        line = next(ln for ln in text.splitlines() if "合计 / Total" in ln)
+        assert int(line.split("合计 / Total")[-1].split()[0].replace(",", "")) == int(round(total))
+    assert res["PEOPLE_OUTSIDE"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_printatlas_through_qgis_process(qgis_process, demo_county, risk_grid, tmp_path):
+    import geopandas as gpd
+    code, results, log = qgis_process.run("riskmap:printatlas", {
+        "COVERAGE": demo_county["townships"], "LAYERS": [risk_grid, demo_county["roads"]], "SUMMARY": risk_grid,
+        "OUTPUT_PDF": str(tmp_path / "qp.pdf")})
+    assert code == 0
+    n = len(gpd.read_file(demo_county["townships"]))
+    assert results["PAGES"] == n and pdf_pages(tmp_path / "qp.pdf") == n
