@@ -113,8 +113,10 @@ def test_every_layer_passes_validation(demo_county):
 def test_threatened_people_come_from_nearby_buildings(demo_county):
     gh = read_vector(demo_county["geohazard_points"])
     b = read_vector(demo_county["buildings"])
-    cent = shapely.centroid(b.geometry.values)
-    pi, bi = shapely.STRtree(cent).query(shapely.buffer(gh.geometry.values, 150.0), predicate="contains")
+    from riskmap.risk_plugin.demo.hazards import survey_radius
+    radius = survey_radius(gh["灾害类型"], gh["规模等级"])
+    assert set(np.unique(radius)) <= {50.0, 100.0, 200.0, 300.0, 500.0, 1000.0}
+    pi, bi = shapely.STRtree(b.geometry.values).query(shapely.buffer(gh.geometry.values, radius), predicate="intersects")
     computed = np.bincount(pi, weights=b["居住人数"].to_numpy()[bi], minlength=len(gh))
     agree = np.isclose(computed, gh["威胁人数"].to_numpy())
     assert agree.mean() >= 0.75          # a tenth carry deliberate survey errors

@@ -44,10 +44,21 @@ def flood_layers(z, receivers, acc, main_cells, transform, crs):
     return zones, depth, hand
 
 
-def geohazard_points(slope, dist_bldg_m, transform, cell, bldg, villages, rng, crs, n_points, radius=150.0):
-    """Hazard points on steep slopes 30–250 m from houses; 威胁人数 = residents within ``radius``
-    (a tenth carry a survey error, as real inventories do)."""
-    cand = np.flatnonzero(((slope > 24) & (dist_bldg_m > 30) & (dist_bldg_m < 250)).ravel())
+TYPE_CODE = {"滑坡": "landslide", "崩塌": "collapse", "泥石流": "debris_flow", "不稳定斜坡": "unstable_slope",
+             "地面塌陷": "subsidence"}
+SCALE_INDEX = {"小型": 0, "中型": 1, "大型": 2, "特大型": 3}
+
+
+def survey_radius(types, scales):
+    """The surveyed threat range: the default radius by type and scale of riskmap:hazardpointthreat."""
+    from ..definitions.threat import THREAT_RADIUS_M
+    return np.array([THREAT_RADIUS_M[TYPE_CODE[t]][SCALE_INDEX[s]] for t, s in zip(types, scales)])
+
+
+def geohazard_points(slope, dist_bldg_m, transform, cell, bldg, villages, rng, crs, n_points):
+    """Hazard points on steep slopes 20–90 m from houses; 威胁人数 = residents of the buildings
+    touching the threat range (a tenth carry a survey error, as real inventories do)."""
+    cand = np.flatnonzero(((slope > 22) & (dist_bldg_m > 20) & (dist_bldg_m < 90)).ravel())
     if cand.size < n_points:
         cand = np.argsort(-(slope * (dist_bldg_m < 400)).ravel())[:max(n_points * 4, 10)]
     pick = rng.choice(cand, size=n_points, replace=False)
@@ -56,9 +67,8 @@ def geohazard_points(slope, dist_bldg_m, transform, cell, bldg, villages, rng, c
     pts = shapely.points(x, y)
     types = rng.choice(["滑坡", "崩塌", "泥石流", "不稳定斜坡", "地面塌陷"], n_points, p=[0.5, 0.2, 0.1, 0.15, 0.05])
     scale = rng.choice(["小型", "中型", "大型", "特大型"], n_points, p=[0.7, 0.22, 0.07, 0.01])
-    cent = shapely.centroid(bldg.geometry.values)
-    tree = shapely.STRtree(cent)
-    pi, bi = tree.query(shapely.buffer(pts, radius), predicate="contains")
+    tree = shapely.STRtree(bldg.geometry.values)
+    pi, bi = tree.query(shapely.buffer(pts, survey_radius(types, scale)), predicate="intersects")
     people = np.bincount(pi, weights=bldg["居住人数"].to_numpy()[bi], minlength=n_points)
     hh = np.bincount(pi, weights=bldg["户数"].to_numpy()[bi], minlength=n_points)
     nb = np.bincount(pi, minlength=n_points)
