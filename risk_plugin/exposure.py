@@ -159,6 +159,7 @@ def load_used_fields(specs, used):
         label = spec.label or gdf.attrs.get("name", spec.key)
         norm, probs, _ = check_vector(gdf, spec.kind, label, spec.field_map, spec.repair)
         problems.extend(probs)
+        norm.attrs["source_columns"] = [c for c in gdf.columns if c != gdf.geometry.name]
         out[spec.key] = norm
     return out, problems
 
