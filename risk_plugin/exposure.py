@@ -149,19 +149,25 @@ def load_used_fields(specs, used):
             problems.extend(exc.problems)
             continue
         wanted = used.get(spec.key) if not spec.key.startswith("units") else None
-        if wanted is not None:
-            drop = [find_field(gdf.columns, f, spec.field_map.get(f["name"]))
-                    for f in load_schema(spec.kind).get("fields", []) if f["name"] not in wanted and not f["required"]]
-            drop = [c for c in drop if c and c != gdf.geometry.name]
-            attrs = dict(gdf.attrs)
-            gdf = gdf.drop(columns=drop)
-            gdf.attrs.update(attrs)
-        label = spec.label or gdf.attrs.get("name", spec.key)
-        norm, probs, _ = check_vector(gdf, spec.kind, label, spec.field_map, spec.repair)
+        norm, probs = check_used_fields(gdf, spec, wanted)
         problems.extend(probs)
-        norm.attrs["source_columns"] = [c for c in gdf.columns if c != gdf.geometry.name]
         out[spec.key] = norm
     return out, problems
+
+
+def check_used_fields(gdf, spec, wanted):
+    """Validate one layer against ``spec.kind`` for the fields in ``wanted`` (None: all fields)."""
+    attrs = dict(gdf.attrs)
+    if wanted is not None:
+        drop = [find_field(gdf.columns, f, spec.field_map.get(f["name"]))
+                for f in load_schema(spec.kind).get("fields", []) if f["name"] not in wanted and not f["required"]]
+        drop = [c for c in drop if c and c != gdf.geometry.name]
+        gdf = gdf.drop(columns=drop)
+        gdf.attrs.update(attrs)
+    label = spec.label or gdf.attrs.get("name", spec.key)
+    norm, probs, _ = check_vector(gdf, spec.kind, label, spec.field_map, spec.repair)
+    norm.attrs["source_columns"] = [c for c in gdf.columns if c != gdf.geometry.name]
+    return norm, probs
 
 
 def _looks_raster(source):

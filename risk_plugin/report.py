@@ -1,0 +1,341 @@
+"""Tables a bureau files, one sheet per township (乡镇风险报表).
+
+>>> run_township_report(townships="townships.gpkg", risk="fourcolor_villages.gpkg",
+...                     villages="villages.gpkg", geohazards="threat_points.gpkg",
+...                     facilities="facilities.gpkg", output_xlsx="report.xlsx", output_csv_dir="report_csv")
+
+Per township: people, buildings and area per risk level; the villages ranked by risk; the geohazard
+points with threatened households and people (computed by riskmap:hazardpointthreat when its output
+is given: households_calc, people_calc, danger_zh; otherwise the surveyed 威胁户数 / 威胁人数); and the
+schools, hospitals and elderly homes inside red or orange zones (level ≤ ALERT_LEVEL).
+
+``risk`` is a riskmap:fourcolorrisk output (fields risk_level, people, buildings, area_km2,
+township_code; unit_code / unit_name on an admin-unit support). On a grid support the villages' figures
+are apportioned from the grid pieces by area share (exact when the support was the villages).
+"""
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import classes as class_tables
+from .crs import to_working, working_crs
+from .definitions import report as D
+from .errors import InputError, Problem, ValidationError
+from .exposure import UnitSpec, check_used_fields
+from .fourcolor import town_of_units
+from .inputs import VectorInput
+from .io import atomic_path, read_vector, write_table
+from .progress import ensure
+
+THREAT_COMPUTED = ("households_calc", "people_calc", "danger_level", "danger_zh")
+
+
+def _spec(source, kind, key, field_map=None, repair=False):
+    if isinstance(source, UnitSpec):
+        fmap = {"name": source.name_field, "code": source.code_field, "parent_code": source.parent_field}
+        return VectorInput(key, source.source, kind, {k: v for k, v in fmap.items() if v}, repair=repair, label=source.label)
+    return VectorInput(key, source, kind, field_map or {}, repair=repair)
+
+
+def _load(spec, used, problems, keep_raw=()):
+    """Read + validate one layer; ``keep_raw`` columns are taken aside before validation and put back."""
+    if not spec.source:
+        return None
+    try:
+        gdf = read_vector(spec.source)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    raw = {c: gdf[c].to_numpy() for c in keep_raw if c in gdf.columns}
+    attrs = dict(gdf.attrs)
+    gdf = gdf.drop(columns=list(raw))
+    gdf.attrs.update(attrs)
+    norm, probs = check_used_fields(gdf, spec, used)
+    problems.extend(probs)
+    for c, v in raw.items():
+        norm[f"_{c}"] = v
+    return norm
+
+
+def _risk_layer(source, problems):
+    try:
+        gdf = read_vector(source)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    if "risk_level" not in gdf.columns:
+        problems.append(Problem(gdf.attrs.get("name", "RISK"), "缺少字段 risk_level (应为 riskmap:fourcolorrisk 的输出)",
+                                "field risk_level is missing (expected a riskmap:fourcolorrisk output)",
+                                "先运行 riskmap:fourcolorrisk", "run riskmap:fourcolorrisk first", field="risk_level"))
+        return None
+    if gdf.crs is None:
+        problems.append(Problem(gdf.attrs.get("name", "RISK"), "图层没有坐标参考系 (CRS)", "layer has no CRS",
+                                "设置 CRS", "assign the CRS"))
+        return None
+    for col in ("people", "buildings"):
+        if col not in gdf.columns:
+            gdf[col] = 0.0
+    return gdf
+
+
+def level_labels():
+    return {int(c["value"]): c for c in class_tables.class_table("risk_levels")["classes"]}
+
+
+def _town_index(geoms, town_geoms):
+    """Township index for geometries by a point on their surface (-1 outside)."""
+    from .exposure import assign_units
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    return assign_units(pts, town_geoms) - 1
+
+
+def village_table(villages, risk, risk_town, towns_n, unit_support):
+    """Per village: most severe level, people / buildings per level; ranked within each township."""
+    labels = level_labels()
+    if unit_support:
+        # the risk polygons are the villages themselves
+        v_idx = np.arange(len(risk))
+        share = np.ones(len(risk))
+        src = np.arange(len(risk))
+        names = risk.get("unit_name", pd.Series([""] * len(risk))).astype(str).to_numpy()
+        codes = risk.get("unit_code", pd.Series([""] * len(risk))).astype(str).to_numpy()
+        vtown = risk_town
+    else:
+        vg = np.asarray(villages.geometry.values, dtype=object)
+        rg = np.asarray(risk.geometry.values, dtype=object)
+        src, v_idx = shapely.STRtree(vg).query(rg, predicate="intersects")
+        inter = shapely.area(shapely.intersection(rg[src], vg[v_idx]))
+        rarea = shapely.area(rg[src])
+        share = np.where(rarea > 0, inter / np.where(rarea > 0, rarea, 1), 0.0)
+        ok = share >= D.MIN_SHARE            # slivers along shared edges are not in the village
+        src, v_idx, share = src[ok], v_idx[ok], share[ok]
+        names = villages["name"].astype(str).to_numpy()
+        codes = villages["code"].astype(str).to_numpy() if "code" in villages else np.array([""] * len(villages))
+        vtown = villages["_town"].to_numpy()
+    n = len(names)
+    level = risk["risk_level"].to_numpy(np.int64)[src]
+    people = risk["people"].to_numpy(float)[src] * share
+    bld = risk["buildings"].to_numpy(float)[src] * share
+    worst = np.full(n, 5, np.int64)
+    np.minimum.at(worst, v_idx, level)
+    rows = {"town": vtown, "code": codes, "name": names,
+            "worst": np.where(worst > 4, 4, worst)}
+    for lv in range(1, 5):
+        rows[f"people_l{lv}"] = np.bincount(v_idx[level == lv], weights=people[level == lv], minlength=n)
+    rows["people"] = np.bincount(v_idx, weights=people, minlength=n)
+    rows["buildings"] = np.bincount(v_idx, weights=bld, minlength=n)
+    df = pd.DataFrame(rows)
+    df = df.sort_values(["town", "worst", "people_l1", "people_l2", "people_l3", "people"],
+                        ascending=[True, True, False, False, False, False], kind="stable")
+    df["rank"] = df.groupby("town").cumcount() + 1
+    df["worst_zh"] = df["worst"].map(lambda v: labels[int(v)]["zh"])
+    return df
+
+
+def run_township_report(townships, risk, villages=None, geohazards=None, facilities=None,
+                        alert_level=D.ALERT_LEVEL, output_xlsx=None, output_csv_dir=None, repair=False, progress=None):
+    """Write the per-township workbook (one sheet per township plus a summary) and the CSV tables;
+    returns TOWNSHIPS, VILLAGES_LEVEL_1, GEOHAZARD_POINTS, PEOPLE_THREATENED, FACILITIES_ALERT."""
+    progress = ensure(progress)
+    problems = []
+    towns = _load(_spec(townships, "units", "townships", repair=repair), None, problems)
+    risk_gdf = _risk_layer(risk, problems)
+    vil = _load(_spec(villages, "units", "villages", repair=repair), None, problems) if villages else None
+    geo = _load(_spec(geohazards, "geohazard_points", "geohazards", repair=repair),
+                {"code", "name", "hazard_type", "scale", "households", "people", "danger_level", "township", "village"},
+                problems, keep_raw=THREAT_COMPUTED) if geohazards else None
+    fac = _load(_spec(facilities, "facilities", "facilities", repair=repair), {"name", "facility_type"}, problems) \
+        if facilities else None
+    if problems:
+        raise ValidationError(problems)
+    wcrs = working_crs(towns.crs, towns.total_bounds)
+    towns = to_working(towns, wcrs).reset_index(drop=True)
+    tg = towns.geometry.values
+    risk_gdf = to_working(risk_gdf, wcrs).reset_index(drop=True)
+    tcodes = towns["code"].astype(str).to_numpy() if "code" in towns else np.array([""] * len(towns))
+    tnames = towns["name"].astype(str).to_numpy()
+    # township of each risk polygon: its township_code when it names one of TOWNSHIPS, else by location
+    risk_town = _town_index(risk_gdf.geometry.values, tg)
+    if "township_code" in risk_gdf.columns:
+        lookup = {c: i for i, c in enumerate(tcodes)}
+        by_code = risk_gdf["township_code"].astype(str).map(lookup)
+        risk_town = np.where(by_code.notna(), by_code.fillna(-1).astype(np.int64), risk_town)
+    progress.set(20)
+
+    labels = level_labels()
+    unit_support = vil is None and "unit_name" in risk_gdf.columns
+    vt = None
+    if vil is not None:
+        vil = to_working(vil, wcrs).reset_index(drop=True)
+        vil["_town"] = town_of_units(vil, towns)
+    if vil is not None or unit_support:
+        vt = village_table(vil, risk_gdf, risk_town, len(towns), unit_support)
+    progress.set(40)
+
+    # people, area and buildings per level per township
+    lv = risk_gdf["risk_level"].to_numpy(np.int64)
+    area = risk_gdf["area_km2"].to_numpy(float) if "area_km2" in risk_gdf else shapely.area(risk_gdf.geometry.values) / 1e6
+    plv = pd.DataFrame({"town": risk_town, "level": lv, "area": area, "people": risk_gdf["people"].to_numpy(float),
+                        "buildings": risk_gdf["buildings"].to_numpy(float)})
+    plv = plv.groupby(["town", "level"]).sum()
+
+    # geohazard points
+    gt = None
+    if geo is not None:
+        geo = to_working(geo, wcrs).reset_index(drop=True)
+        gtown = _town_index(geo.geometry.values, tg)
+        if "township" in geo.columns:      # outside every polygon: by the 乡镇 field
+            by_name = geo["township"].map({n: i for i, n in enumerate(tnames)})
+            gtown = np.where(gtown < 0, by_name.fillna(-1).astype(np.int64), gtown)
+        computed = "_people_calc" in geo.columns
+        hh = geo["_households_calc"] if computed and "_households_calc" in geo else geo.get("households")
+        ppl = geo["_people_calc"] if computed else geo.get("people")
+        if "_danger_zh" in geo:
+            danger = geo["_danger_zh"]
+        elif "danger_level" in geo:
+            danger = geo["danger_level"].map(lambda v: D.SCALE_ZH.get(v, "") if v else "")
+        else:
+            danger = pd.Series([""] * len(geo))
+        gt = pd.DataFrame({"town": gtown, "code": geo.get("code", pd.Series([""] * len(geo))).astype(str),
+                           "name": geo.get("name", pd.Series([""] * len(geo))).astype(str),
+                           "hazard_type": geo.get("hazard_type", pd.Series([""] * len(geo))).astype(str),
+                           "scale": geo.get("scale", pd.Series([""] * len(geo))).astype(str),
+                           "households": pd.to_numeric(hh, errors="coerce") if hh is not None else np.nan,
+                           "people": pd.to_numeric(ppl, errors="coerce") if ppl is not None else np.nan,
+                           "source": "计算 computed" if computed else "调查 surveyed",
+                           "danger": danger.astype(str)})
+        gt["hazard_type"] = gt["hazard_type"].map(lambda v: D.HAZARD_TYPE_ZH.get(v, v))
+        gt["scale"] = gt["scale"].map(lambda v: D.SCALE_ZH.get(v, v))
+        gt = gt.sort_values(["town", "people"], ascending=[True, False], kind="stable")
+    progress.set(60)
+
+    # key facilities inside red / orange zones
+    ft = None
+    if fac is not None:
+        fac = to_working(fac, wcrs).reset_index(drop=True)
+        hot = np.flatnonzero(lv <= int(alert_level))
+        pts = shapely.point_on_surface(np.asarray(fac.geometry.values, dtype=object))
+        fi, ri = shapely.STRtree(np.asarray(risk_gdf.geometry.values, dtype=object)[hot]).query(pts, predicate="intersects") \
+            if len(hot) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        best = pd.DataFrame({"f": fi, "level": lv[hot][ri]}).groupby("f")["level"].min()
+        sel = best.index.to_numpy()
+        ftown = _town_index(fac.geometry.values[sel], tg) if len(sel) else np.zeros(0, np.int64)
+        vname = np.array([""] * len(sel), dtype=object)
+        if vil is not None and len(sel):
+            from .exposure import assign_units
+            vi = assign_units(pts[sel], vil.geometry.values) - 1
+            vname = np.where(vi >= 0, vil["name"].astype(str).to_numpy()[np.clip(vi, 0, None)], "")
+        ft = pd.DataFrame({"town": ftown, "name": fac["name"].astype(str).to_numpy()[sel],
+                           "type": [D.FACILITY_ZH.get(t, t) for t in fac["facility_type"].to_numpy()[sel]],
+                           "level": best.to_numpy(), "village": vname})
+        ft["level_zh"] = ft["level"].map(lambda v: labels[int(v)]["zh"])
+        ft = ft.sort_values(["town", "level", "type"], kind="stable")
+    progress.set(75)
+
+    sheets, summary = {}, []
+    for t in range(len(towns)):
+        sections = []
+        rows = []
+        for level in range(1, 5):
+            vals = plv.loc[(t, level)] if (t, level) in plv.index else pd.Series({"area": 0.0, "people": 0.0, "buildings": 0.0})
+            rows.append({"风险等级 level": labels[level]["zh"], "面积(km²) area": round(float(vals["area"]), 4),
+                         "人口 people": round(float(vals["people"]), 1), "建筑 buildings": int(round(float(vals["buildings"])))})
+        levels_df = pd.DataFrame(rows)
+        sections.append(("一、各风险等级人口、建筑与面积 / People, buildings and area per risk level", levels_df))
+        v_df = None
+        if vt is not None:
+            sub = vt[vt["town"] == t]
+            v_df = pd.DataFrame({"排序 rank": sub["rank"], "村/社区 village": sub["name"], "代码 code": sub["code"],
+                                 "最高风险等级 worst level": sub["worst_zh"],
+                                 "重大风险区人口 people in 重大": sub["people_l1"].round(1),
+                                 "较大风险区人口 people in 较大": sub["people_l2"].round(1),
+                                 "一般风险区人口 people in 一般": sub["people_l3"].round(1),
+                                 "低风险区人口 people in 低": sub["people_l4"].round(1),
+                                 "总人口 people": sub["people"].round(1), "建筑 buildings": sub["buildings"].round(0)})
+            sections.append(("二、村(社区)风险排序 / Villages ranked by risk", v_df))
+        g_df = None
+        if gt is not None:
+            sub = gt[gt["town"] == t]
+            g_df = pd.DataFrame({"统一编号 code": sub["code"], "名称 name": sub["name"], "灾害类型 type": sub["hazard_type"],
+                                 "规模等级 scale": sub["scale"], "威胁户数 households": sub["households"],
+                                 "威胁人数 people": sub["people"], "人数来源 source": sub["source"],
+                                 "险情等级 danger level": sub["danger"]})
+            sections.append(("三、地质灾害隐患点及威胁户数、人数 / Geohazard points and threatened households and people", g_df))
+        f_df = None
+        if ft is not None:
+            sub = ft[ft["town"] == t]
+            f_df = pd.DataFrame({"名称 name": sub["name"], "类型 type": sub["type"], "风险等级 level": sub["level_zh"],
+                                 "所在村 village": sub["village"]})
+            sections.append(("四、红色、橙色风险区内的学校、医院、养老院 / Schools, hospitals and elderly homes in red or orange zones", f_df))
+        sheets[_sheet_name(tnames[t], tcodes[t], sheets)] = (f"{tnames[t]} ({tcodes[t]}) 风险报表 / risk report", sections)
+        summary.append({"乡镇 township": tnames[t], "代码 code": tcodes[t],
+                        **{f"{labels[k]['zh']}人口 people L{k}": levels_df["人口 people"].iloc[k - 1] for k in range(1, 5)},
+                        "重大风险村 villages L1": int((vt[vt["town"] == t]["worst"] == 1).sum()) if vt is not None else None,
+                        "隐患点 geohazard points": len(g_df) if g_df is not None else None,
+                        "威胁人数 people threatened": float(g_df["威胁人数 people"].sum()) if g_df is not None else None,
+                        "红橙区重点设施 facilities in red/orange": len(f_df) if f_df is not None else None})
+    summary_df = pd.DataFrame(summary)
+    progress.set(85)
+    progress.check()
+    if output_xlsx:
+        _write_workbook(output_xlsx, summary_df, sheets)
+    if output_csv_dir:
+        _write_csvs(Path(output_csv_dir), summary_df, sheets)
+    progress.set(100)
+    return {"TOWNSHIPS": len(towns),
+            "VILLAGES_LEVEL_1": int((vt["worst"] == 1).sum()) if vt is not None else None,
+            "GEOHAZARD_POINTS": int(len(gt)) if gt is not None else None,
+            "PEOPLE_THREATENED": float(np.nansum(gt["people"])) if gt is not None else None,
+            "FACILITIES_ALERT": int(len(ft)) if ft is not None else None,
+            "summary": summary_df, "sheets": sheets, "villages": vt, "geohazards": gt, "facilities": ft}
+
+
+def _sheet_name(name, code, existing):
+    base = re.sub(r"[\[\]:*?/\\]", "", str(name))[:28] or str(code)[:28]
+    cand, i = base, 2
+    while cand in existing or cand == D.SUMMARY_SHEET:
+        cand, i = f"{base[:26]}_{i}", i + 1
+    return cand
+
+
+def _write_workbook(path, summary, sheets):
+    """One summary sheet, then one sheet per township with titled sections (openpyxl)."""
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            summary.to_excel(writer, sheet_name=D.SUMMARY_SHEET, index=False)
+            for name, (title, sections) in sheets.items():
+                row = 2
+                pd.DataFrame().to_excel(writer, sheet_name=name)
+                ws = writer.sheets[name]
+                ws.cell(row=1, column=1, value=title)
+                for heading, df in sections:
+                    ws.cell(row=row + 1, column=1, value=heading)
+                    if len(df):
+                        df.to_excel(writer, sheet_name=name, startrow=row + 1, index=False)
+                        row += len(df) + 4
+                    else:
+                        ws.cell(row=row + 2, column=1, value="(无 / none)")
+                        row += 4
+    return str(path)
+
+
+def _write_csvs(folder, summary, sheets):
+    """The same content as tables: summary, people per level, villages, geohazard points, facilities."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_table(summary, folder / "township_summary.csv")
+    by_section = {}
+    for name, (_, sections) in sheets.items():
+        for i, (heading, df) in enumerate(sections):
+            key = heading.split(" / ")[-1]
+            by_section.setdefault(key, []).append(df.assign(**{"乡镇 township": name}))
+    files = {"People, buildings and area per risk level": "people_by_level.csv",
+             "Villages ranked by risk": "villages_ranked.csv",
+             "Geohazard points and threatened households and people": "geohazard_points.csv",
+             "Schools, hospitals and elderly homes in red or orange zones": "facilities_red_orange.csv"}
+    for key, parts in by_section.items():
+        df = pd.concat(parts, ignore_index=True)
+        cols = ["乡镇 township"] + [c for c in df.columns if c != "乡镇 township"]
+        write_table(df[cols], folder / files.get(key, f"{key}.csv"))
