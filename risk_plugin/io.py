@@ -90,6 +90,8 @@ def read_vector(source, name=None):
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
         raise input_error(name, f"无法读取图层: {exc}", f"cannot read layer: {exc}",
                           "用 QGIS 打开检查文件是否损坏", "open it in QGIS to check the file") from exc
+    if gdf.crs is not None and gdf.crs.name.lower().startswith("undefined"):
+        gdf = gdf.set_crs(None, allow_override=True)   # GeoPackage srs_id 0/-1: no CRS was ever set
     gdf.attrs["source"] = str(source)
     gdf.attrs["name"] = name
     return gdf

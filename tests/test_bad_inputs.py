@@ -41,24 +41,35 @@ def fill(value, data, out):
     return value.format(data=data, out=out) if isinstance(value, str) else value
 
 
+class Chain:
+    """The demo steps run in this process on the small county, lazily and in order, so a test
+    for one algorithm needs only the steps up to it."""
+
+    def __init__(self, folder):
+        self.out, self.data = folder, folder / "county"
+        self.pending = demo_steps()
+        self.done = []          # [(step, params, results)]
+
+    def until(self, alg_id=None):
+        while self.pending and not any(s["alg"] == alg_id for s, _, _ in self.done):
+            step = self.pending.pop(0)
+            params = {k: fill(v, self.data, self.out) for k, v in step["params"].items()}
+            if step["alg"] == "riskmap:democounty":
+                params.update(SMALL_COUNTY)
+            self.done.append((step, params, run_alg(step["alg"], params)))
+        return self.done
+
+
 @pytest.fixture(scope="module")
 def chain(riskmap, tmp_path_factory):
-    """Run every demo step in this process on the small county: [(step, params, results)]."""
-    out = tmp_path_factory.mktemp("chain")
-    data = out / "county"
-    done = []
-    for step in demo_steps():
-        params = {k: fill(v, data, out) for k, v in step["params"].items()}
-        if step["alg"] == "riskmap:democounty":
-            params.update(SMALL_COUNTY)
-        done.append((step, params, run_alg(step["alg"], params)))
-    return done
+    return Chain(tmp_path_factory.mktemp("chain"))
 
 
 def test_demo_chain_runs_in_processing(chain):
-    algs = [s["alg"] for s, _, _ in chain]
-    assert algs[0] == "riskmap:democounty"
-    for step, params, results in chain:
+    done = chain.until(None)
+    algs = [s["alg"] for s, _, _ in done]
+    assert algs[0] == "riskmap:democounty" and len(done) == len(demo_steps())
+    for step, params, results in done:
         for key in step.get("report", []):
             assert isinstance(results[key], (int, float)), (step["alg"], key, results.get(key))
 
@@ -99,10 +110,14 @@ def v_no_fields(gdf):
 
 
 def v_multipart(gdf):
+    """Each feature as a one-part Multi* geometry: the same data, a different geometry type."""
     gdf = gdf.copy()
-    gdf[gdf.geometry.name] = shapely.multipolygons(gdf.geometry.values) if gdf.geom_type.iloc[0] == "Polygon" else (
-        shapely.multilinestrings(gdf.geometry.values) if gdf.geom_type.iloc[0] == "LineString" else
-        shapely.multipoints(gdf.geometry.values) if gdf.geom_type.iloc[0] == "Point" else gdf.geometry.values)
+    geoms = gdf.geometry.values
+    each = np.arange(len(gdf))
+    make = {"Polygon": shapely.multipolygons, "LineString": shapely.multilinestrings, "Point": shapely.multipoints}
+    kind = gdf.geom_type.iloc[0]
+    if kind in make:
+        gdf[gdf.geometry.name] = make[kind](geoms, indices=each)
     return gdf
 
 
@@ -134,7 +149,8 @@ def make_raster(case, path, tmp):
     if case == "no_crs":
         prof["crs"] = None
     elif case == "nodata_everywhere":
-        prof["nodata"] = -9999.0 if nodata is None else nodata
+        prof["nodata"] = nodata if nodata is not None else (
+            -9999.0 if np.issubdtype(arr.dtype, np.floating) else np.iinfo(arr.dtype).max)
         arr = np.full_like(arr, prof["nodata"])
     elif case == "misaligned":
         t = prof["transform"]
@@ -193,7 +209,7 @@ def _digest(path):
 @pytest.mark.parametrize("alg_id,layer_type,case", _cases())
 def test_bad_input(chain, tmp_path, alg_id, layer_type, case):
     from qgis.core import QgsProcessingDestinationParameter, QgsProcessingException
-    step, params, baseline = next((s, p, r) for s, p, r in chain if s["alg"] == alg_id)
+    step, params, baseline = next((s, p, r) for s, p, r in chain.until(alg_id) if s["alg"] == alg_id)
     vec, ras, alg = _input_params(alg_id, params)
     name = vec if layer_type == "vector" else ras
     if name is None:
