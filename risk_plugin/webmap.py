@@ -275,14 +275,15 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
     for i in order:
         lay = prepared[i]
         if hasattr(lay, "png"):
-            el = _ImageLayer(lay, D.FILL_OPACITY)
+            el = _ImageLayer(lay, D.FILL_OPACITY, _shown(lay, prepared))
             s, w, n, e = lay.bounds
             title_ = cl.title(cl.class_table(lay.style.key)) if lay.style.kind == "classes" else None
             sections.append({"title": title_ or lay.name, "rows": [(x.label, x.color[:7], "box") for x in lay.legend],
                              "layers": [el]})
-            summary.append({"name": lay.name, "kind": "raster", "style": lay.style.key, "size": list(lay.size)})
+            summary.append({"name": lay.name, "kind": "raster", "style": lay.style.key, "size": list(lay.size),
+                            "shown": el.show})
         else:
-            el = _VectorLayer(lay)
+            el = _VectorLayer(lay, _shown(lay, prepared))
             import shapely
             geoms = shapely.from_geojson(lay.geometries)
             w, s, e, n = shapely.total_bounds(geoms)
@@ -290,7 +291,7 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
             sections.append({"title": head, "rows": rows, "layers": [el]})
             n_features += len(lay)
             summary.append({"name": lay.name, "kind": lay.family, "style": lay.style.key, "features": len(lay),
-                            "dissolved": lay.dissolved})
+                            "dissolved": lay.dissolved, "shown": el.show})
         bounds.append((s, w, n, e))
         m.add_child(el)
     # one legend section per class table (several layers may share it)
@@ -342,6 +343,23 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
             "basemap": basemap, "leaflet": LEAFLET_VERSION}
 
 
+def _radius(n):
+    """Circle radius (px) by the number of points: a few shelters stand out, thousands of buildings do not merge."""
+    return 6 if n <= 500 else 4 if n <= 5000 else 2.5
+
+
+def _shown(lay, prepared):
+    """Whether a layer is on when the page opens (all are in the layer control).
+
+    Off at first: point layers with more than D.SHOW_MAX_POINTS points (every building), and hazard rasters
+    when the map has a four-colour risk layer, which covers the same ground and is the briefing's headline.
+    """
+    if hasattr(lay, "png"):
+        return not any(getattr(o, "style", None) and o.style.key == "risk_levels" and hasattr(o, "family")
+                       for o in prepared)
+    return not (lay.family == "point" and len(lay) > D.SHOW_MAX_POINTS)
+
+
 # --- folium elements -------------------------------------------------------------------------------------
 def _layer_base():
     from folium.map import Layer
@@ -351,12 +369,12 @@ def _layer_base():
 class _VectorLayer(_layer_base()):
     """A vector layer drawn by riskmap.vectorLayer (webmap.js) from compact data."""
 
-    def __init__(self, lay):
+    def __init__(self, lay, show=True):
         from jinja2 import Template
-        super().__init__(name=esc(lay.name), overlay=True, control=True, show=True)
+        super().__init__(name=esc(lay.name), overlay=True, control=True, show=show)
         self._name = "RiskmapVector"
         fam = lay.family
-        opts = {"name": lay.name, "pane": f"riskmap-{_pane(lay)}", "radius": 6, "labels": lay.popup_labels,
+        opts = {"name": lay.name, "pane": f"riskmap-{_pane(lay)}", "radius": _radius(len(lay)), "labels": lay.popup_labels,
                 "labelColumn": lay.label_column, "popup": bool(lay.popup_labels) or lay.style.kind == "classes"}
         if lay.style.kind == "classes":
             table = cl.class_table(lay.style.key)
@@ -383,9 +401,9 @@ class _VectorLayer(_layer_base()):
 class _ImageLayer(_layer_base()):
     """A raster as a Leaflet image overlay (data: URL PNG)."""
 
-    def __init__(self, lay, opacity):
+    def __init__(self, lay, opacity, show=True):
         from jinja2 import Template
-        super().__init__(name=esc(lay.name), overlay=True, control=True, show=True)
+        super().__init__(name=esc(lay.name), overlay=True, control=True, show=show)
         self._name = "RiskmapImage"
         s, w, n, e = lay.bounds
         self._url = js_json(png_data_url(lay.png))

@@ -92,15 +92,19 @@ def _find_column(columns, names):
 def recognise(columns, name, values_of):
     """The style of a vector layer from its fields and name.
 
-    ``values_of(column)`` returns the column's values (a sample is enough). The first class field
+    ``values_of(column)`` returns the column's values (a sample is enough). A name in BASE_NAME_FIRST
+    (catchments) decides first; then the first class field
     of definitions.webmap.CLASS_FIELDS whose values match its table wins; then the layer name
     decides a base style (townships, roads …); anything else is 'other'.
     """
+    lname = str(name).lower()
+    for key, words in D.BASE_NAME_FIRST:
+        if any(w.lower() in lname for w in words):
+            return Styling("base", key)
     for key, names in D.CLASS_FIELDS:
         col = _find_column(columns, names)
         if col is not None and (cl.match_classes(cl.class_table(key), values_of(col)) >= 0).any():
             return Styling("classes", key, col)
-    lname = str(name).lower()
     for key, words in D.BASE_NAME_WORDS:
         if any(w.lower() in lname for w in words):
             return Styling("base", key)
@@ -139,6 +143,10 @@ def _popup_values(df):
             s = s.map({True: "是 / yes", False: "否 / no"})
         elif pd.api.types.is_float_dtype(s):
             s = s.round(2)
+            inf = np.isinf(s.to_numpy())
+            if inf.any():   # e.g. utilisation of a shelter with no capacity: JSON has no infinity
+                s = s.astype(object)
+                s[inf] = np.where(s[inf].astype(float) > 0, "∞", "-∞")
         elif pd.api.types.is_integer_dtype(s):
             pass
         else:
@@ -147,6 +155,25 @@ def _popup_values(df):
         out[col] = s
     obj = out.astype(object)
     return obj.where(out.notna(), None).to_numpy().tolist()
+
+
+def _dissolve(gdf, idx, class_field):
+    """Merge features by class (and township, when a township field is there); people, buildings and
+    areas are summed, and the number of merged features is kept."""
+    import geopandas as gpd
+    town = _find_column(gdf.columns, D.DISSOLVE_GROUP_FIELDS)
+    sums = [c for c in gdf.columns if str(c).lower() in D.DISSOLVE_SUM_FIELDS
+            and pd.api.types.is_numeric_dtype(gdf[c]) and c != class_field]
+    data = {"_c": idx, **{c: gdf[c].to_numpy() for c in sums}, D.MERGED_LABEL: np.ones(len(gdf), dtype=np.int64)}
+    by = ["_c"]
+    if town is not None:
+        data[town] = gdf[town].fillna("").astype(str).to_numpy()
+        by.append(town)
+    work = gpd.GeoDataFrame(data, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    work = work[work["_c"] >= 0].dissolve(by=by, as_index=False, aggfunc="sum")
+    keep = ([town] if town is not None else []) + sums + [D.MERGED_LABEL]
+    out = gpd.GeoDataFrame(work[keep], geometry=work.geometry, crs=work.crs)
+    return out, work["_c"].to_numpy()
 
 
 def _round_coords(geoms, decimals):
@@ -174,13 +201,9 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
         idx = cl.match_classes(cl.class_table(style.key), gdf[style.field])
     dissolved = False
     if idx is not None and family == "polygon" and len(gdf) > max_features:
-        import geopandas as gpd
-        work = gpd.GeoDataFrame({"_c": idx}, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
-        work = work.dissolve(by="_c", as_index=False)
-        notes.append(f"[{name}] {len(gdf)} 个要素按等级合并为 {len(work)} 个 / {len(gdf)} features "
-                     f"dissolved into {len(work)} by class (> {max_features})")
-        gdf = gpd.GeoDataFrame({style.field: [None] * len(work)}, geometry=work.geometry, crs=work.crs)
-        idx = work["_c"].to_numpy()
+        gdf, idx = _dissolve(gdf, idx, style.field)
+        notes.append(f"[{name}] 要素多于 {max_features}, 按等级和乡镇合并为 {len(gdf)} 个 / more than {max_features} "
+                     f"features: dissolved by class and township into {len(gdf)}")
         dissolved = True
     geoms = gdf.geometry
     if tolerance and tolerance > 0 and family != "point":
@@ -196,11 +219,8 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
         idx = idx[keep]
     gdf = gdf[keep]
     geojson = list(shapely.to_geojson(arr))
-    if dissolved:
-        labels, rows = [], [[] for _ in range(len(arr))]
-    else:
-        cols = _popup_columns(gdf, style)
-        labels, rows = [str(c) for c in cols], _popup_values(pd.DataFrame(gdf[cols]))
+    cols = _popup_columns(gdf, style)
+    labels, rows = [str(c) for c in cols], _popup_values(pd.DataFrame(gdf[cols]))
     label_col = None
     if style.kind == "base" and style.key in ("townships",):
         names = [i for i, c in enumerate(labels) if c.lower() in ("名称", "name", "乡镇", "乡镇名称", "township")]

@@ -4,14 +4,12 @@ A small hand-built county (EPSG:4545) puts each class at a known place, so the b
 computed: the colour drawn at a four-colour cell is its styles/classes.json colour blended at the
 layer opacity, a raster overlay lands where its quadrant is, a click on a point opens its popup.
 """
-import io
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import REPO
@@ -233,12 +231,25 @@ def test_simplification_keeps_within_tolerance(engine, county):
     assert len(shapely.from_geojson(kept.geometries[0]).coords) == len(raw.coords)
 
 
-def test_large_class_layer_is_dissolved_by_class(engine, county):
+def test_large_class_layer_is_dissolved_by_class_and_township(engine, county, tmp_path):
+    import geopandas as gpd
+    from riskmap.risk_plugin.io import write_vector
     from riskmap.risk_plugin.webmap_layers import prepare_vector
-    lay = prepare_vector(county["risk"], tolerance=0, max_features=3)
-    assert lay.dissolved and sorted(lay.class_index.tolist()) == [0, 1, 2, 3] and len(lay) == 4
     lay = prepare_vector(county["risk"], tolerance=0)
     assert not lay.dissolved and lay.class_index.tolist() == [0, 1, 2, 3]
+    # 4 cells + 2 more level-1 cells in 清溪镇: 6 features > 3 → (class, 乡镇) groups, people summed
+    risk = gpd.read_file(county["risk"])
+    extra = risk.iloc[[0, 0]].copy()
+    extra["people"] = [30.0, 0.5]
+    extra.geometry = extra.geometry.translate(0, 1100)
+    path = write_vector(gpd.GeoDataFrame(pd.concat([risk, extra]), crs=risk.crs), tmp_path / "grid.gpkg")
+    lay = prepare_vector(path, tolerance=0, max_features=3)
+    assert lay.dissolved and len(lay) == 4
+    rows = {(int(c), r[lay.popup_labels.index("乡镇")]): r for c, r in zip(lay.class_index, lay.popup_rows)}
+    assert set(rows) == {(0, "清溪镇"), (1, "清溪镇"), (2, "石门乡"), (3, "桃源镇")}
+    major = rows[(0, "清溪镇")]
+    assert major[lay.popup_labels.index("people")] == 120 + 30 + 0.5
+    assert major[lay.popup_labels.index("合并图斑数 / merged features")] == 3
 
 
 def test_recognition_of_styles(engine, county):
@@ -285,6 +296,8 @@ def test_html_is_self_contained_and_escaped(page):
         assert raw not in html
     assert "<title>测试县 &lt;i&gt;风险图&lt;/i&gt;</title>" in html
     assert result["features"] == 4 + 3 + 1 + 3 and path.stat().st_size < 1_500_000
+    shown = {lay["name"]: lay["shown"] for lay in result["layers"]}
+    assert shown == {"综合区划": False, XSS_LAYER: True, "townships": True, "roads": True, "geohazard_points": True}
 
 
 # --- in Chromium ---------------------------------------------------------------------------------------------
@@ -321,6 +334,11 @@ def test_legend_shows_four_colours_from_styles(browser, page):
 def test_classes_are_drawn_in_their_colours_and_layers_toggle(browser, page):
     open_page(browser, page[0])
     opacity = 0.65
+    # the zoning raster starts off (the four-colour layer covers the same ground): tick it on
+    labels = browser.find_elements("css selector", ".leaflet-control-layers-overlays label")
+    zoning = next(lab for lab in labels if lab.text.strip() == "综合区划").find_element("css selector", "input")
+    assert not zoning.is_selected()
+    zoning.click()
     img = screen(browser)
     bg = pixel(img, container_point(browser, *lonlat(X0 + 1000, Y0 + 2150)))   # inside a township, nothing drawn
     risk = classes_json()["risk_levels"]["classes"]

@@ -17,6 +17,16 @@ MAX_IMAGE_PIXELS = 4_000_000
 # too large for a briefing laptop. Popups then show the class only. Chosen so the demo grid stays detailed.
 MAX_FEATURES_DETAILED = 20_000
 
+# When a layer is dissolved: group by class and by the first of these fields, sum these (case-insensitive).
+DISSOLVE_GROUP_FIELDS = ("township_name", "乡镇", "乡镇名称", "township")
+DISSOLVE_SUM_FIELDS = ("people", "population", "人口", "人数", "people_in_hazard", "buildings", "建筑数",
+                       "schools", "hospitals", "elderly_homes", "area_km2", "面积")
+MERGED_LABEL = "合并图斑数 / merged features"
+
+# Point layers with more points than this (every building of a county) start switched off: a page with tens of
+# thousands of SVG circles opens slowly on a meeting-room laptop, and they hide everything under them.
+SHOW_MAX_POINTS = 5_000
+
 # Fields shown in a popup (after the class label). Key attributes come first (see NAME_FIELDS).
 MAX_POPUP_FIELDS = 12
 
@@ -47,14 +57,20 @@ TIANDITU_LAYERS = (("vec", "天地图矢量 / Tianditu map"), ("cva", "天地图
 # (class table key in styles/classes.json, field names and aliases), first match wins. A field only
 # counts if at least one of its values matches the table, so a generic '类别' field that holds
 # something else is not mistaken for shelter classes.
+# Shelter fields come before hazard_class: shelter outputs also carry the hazard class at the shelter, but
+# what a shelter layer shows is its utilisation (or class).
 CLASS_FIELDS = (
     ("risk_levels", ("risk_level", "风险等级", "风险级别", "risklevel")),
     ("danger_levels", ("danger_level", "险情等级", "XQDJ")),
-    ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
     ("shelter_utilisation", ("utilisation", "utilization", "利用率")),
     ("service_status", ("served", "is_served", "是否安置")),
     ("shelter_classes", ("shelter_class", "类别", "场所类别")),
+    ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
 )
+
+# Base styles decided by the name before any field: catchments carry their shelter's class, but are drawn as
+# light service areas, not as class fills.
+BASE_NAME_FIRST = (("catchments", ("catchment", "service_area", "服务范围", "服务区")),)
 
 # Base layers by words in the layer name (file or QGIS layer name), checked in order.
 BASE_NAME_WORDS = (
