@@ -107,6 +107,66 @@ def _neighbours(z):
     return out
 
 
+def _views(z):
+    """z1..z9 as views of a NaN-padded copy: exact everywhere but on the outer ring."""
+    p = np.pad(z, 1, constant_values=np.nan)
+    h, w = z.shape
+    return [p[r:r + h, c:c + w] for r in range(3) for c in range(3)]
+
+
+def _derive(n, cx, cy, want):
+    z1, z2, z3, z4, z5, z6, z7, z8, z9 = n
+    out = {}
+    if "slope" in want or "aspect" in want:
+        # Horn (1981) gradients dz/dx (east) and dz/dy (north), as gdaldem
+        dzdx = ((z3 + 2 * z6 + z9) - (z1 + 2 * z4 + z7)) / np.float32(8 * cx)
+        dzdy = ((z1 + 2 * z2 + z3) - (z7 + 2 * z8 + z9)) / np.float32(8 * cy)
+        if "slope" in want:
+            out["slope"] = np.degrees(np.arctan(np.hypot(dzdx, dzdy))).astype(np.float32)
+        if "aspect" in want:
+            asp = np.degrees(np.arctan2(-dzdx, -dzdy)).astype(np.float32) % np.float32(360)
+            asp[(dzdx == 0) & (dzdy == 0)] = -1
+            out["aspect"] = asp
+    if "plan_curvature" in want or "profile_curvature" in want:
+        # Zevenbergen & Thorne (1987) on the mean cell size
+        L = np.float32((cx + cy) / 2.0)
+        d = ((z4 + z6) / 2 - z5) / (L * L)
+        e = ((z2 + z8) / 2 - z5) / (L * L)
+        f = (-z1 + z3 + z7 - z9) / (4 * L * L)
+        g = (-z4 + z6) / (2 * L)
+        h = (z2 - z8) / (2 * L)
+        gh = g * g + h * h
+        flat = ~(gh > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            prof = (-200 * (d * g * g + e * h * h + f * g * h) / gh).astype(np.float32)
+            plan = (200 * (d * h * h + e * g * g - f * g * h) / gh).astype(np.float32)
+        prof[flat] = 0
+        plan[flat] = 0
+        nod = np.isnan(z5) | np.isnan(gh)
+        prof[nod] = np.nan
+        plan[nod] = np.nan
+        out["plan_curvature"], out["profile_curvature"] = plan, prof
+    return out
+
+
+def surface(z, cell_size, want=("slope",)):
+    """Slope (°), aspect (° from north, -1 flat), plan and profile curvature (1/100 m) from one pass
+    over the 3×3 neighbourhood: ``surface(z, 10.0, ("slope", "aspect"))`` → {"slope": …, "aspect": …}.
+    ``cell_size`` is a number or (x size, y size)."""
+    cx, cy = (cell_size, cell_size) if np.isscalar(cell_size) else cell_size
+    z = np.asarray(z, np.float32)
+    if min(z.shape) < 3 or np.isnan(z).any():
+        return _derive(_neighbours(z), cx, cy, want)
+    # no nodata: neighbours as views (no copies); only the outer ring needs the centre-value rule
+    out = _derive(_views(z), cx, cy, want)
+    for src, dst in (((slice(0, 2), slice(None)), (0, slice(None))), ((slice(-2, None), slice(None)), (-1, slice(None))),
+                     ((slice(None), slice(0, 2)), (slice(None), 0)), ((slice(None), slice(-2, None)), (slice(None), -1))):
+        ring = _derive(_neighbours(z[src]), cx, cy, want)
+        for k in out:
+            out[k][dst] = ring[k][dst]
+    return out
+
+
 def gradients(z, cell_size):
     """Horn (1981) gradients dz/dx (east) and dz/dy (north), as gdaldem. ``cell_size`` is a number
     or (x size, y size)."""
@@ -119,16 +179,12 @@ def gradients(z, cell_size):
 
 def slope_deg(z, cell_size):
     """Slope in degrees (Horn 1981, as ``gdaldem slope``)."""
-    dzdx, dzdy = gradients(z, cell_size)
-    return np.degrees(np.arctan(np.hypot(dzdx, dzdy))).astype(np.float32)
+    return surface(z, cell_size, ("slope",))["slope"]
 
 
 def aspect_deg(z, cell_size):
     """Aspect in degrees clockwise from north (direction the slope faces); -1 where flat."""
-    dzdx, dzdy = gradients(z, cell_size)
-    asp = np.degrees(np.arctan2(-dzdx, -dzdy)).astype(np.float32) % np.float32(360)
-    asp[(dzdx == 0) & (dzdy == 0)] = -1
-    return asp
+    return surface(z, cell_size, ("aspect",))["aspect"]
 
 
 def aspect_sector(aspect, slope, flat_deg=D.FLAT_SLOPE_DEG):
@@ -144,23 +200,8 @@ def curvatures(z, cell_size):
     """Plan and profile curvature (Zevenbergen & Thorne 1987) in 1/100 m, ArcGIS signs: profile
     curvature is negative where the slope is convex downslope (accelerating flow), plan curvature
     positive where the contour is convex (divergent flow)."""
-    z1, z2, z3, z4, z5, z6, z7, z8, z9 = _neighbours(z)
-    L = np.float32(cell_size)
-    d = ((z4 + z6) / 2 - z5) / (L * L)
-    e = ((z2 + z8) / 2 - z5) / (L * L)
-    f = (-z1 + z3 + z7 - z9) / (4 * L * L)
-    g = (-z4 + z6) / (2 * L)
-    h = (z2 - z8) / (2 * L)
-    gh = g * g + h * h
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prof = np.where(gh > 0, -2 * (d * g * g + e * h * h + f * g * h) / gh, 0)
-        plan = np.where(gh > 0, 2 * (d * h * h + e * g * g - f * g * h) / gh, 0)
-    nod = np.isnan(z5) | np.isnan(gh)
-    plan = (100 * plan).astype(np.float32)
-    prof = (100 * prof).astype(np.float32)
-    plan[nod] = np.nan
-    prof[nod] = np.nan
-    return plan, prof
+    out = surface(z, cell_size, ("plan_curvature", "profile_curvature"))
+    return out["plan_curvature"], out["profile_curvature"]
 
 
 def relief_cells(window_m, cell_size):
@@ -171,10 +212,15 @@ def relief_cells(window_m, cell_size):
 
 def local_relief(z, window_cells):
     """Max − min elevation in a window_cells × window_cells square, ignoring nodata."""
-    hi = ndimage.maximum_filter(np.where(np.isnan(z), -np.inf, z), size=window_cells, mode="nearest")
-    lo = ndimage.minimum_filter(np.where(np.isnan(z), np.inf, z), size=window_cells, mode="nearest")
+    nan = np.isnan(z)
+    if nan.any():
+        hi = ndimage.maximum_filter(np.where(nan, -np.inf, z), size=window_cells, mode="nearest")
+        lo = ndimage.minimum_filter(np.where(nan, np.inf, z), size=window_cells, mode="nearest")
+    else:
+        hi = ndimage.maximum_filter(z, size=window_cells, mode="nearest")
+        lo = ndimage.minimum_filter(z, size=window_cells, mode="nearest")
     rel = (hi - lo).astype(np.float32)
-    rel[np.isnan(z)] = np.nan
+    rel[nan] = np.nan
     return rel
 
 

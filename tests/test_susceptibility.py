@@ -380,3 +380,74 @@ def test_unitsusceptibility_algorithm(alg, shared_data, tmp_path):
     assert len(out) == len(units) and set(out["hazard_class"]) == {1, 2, 3, 4}
     assert roc_auc_score(out["滑坡数"] > 0, out["susc_index"]) == res["AUC_SUCCESS"]
     assert res["AUC_PREDICTION"] > 0.6
+
+
+def test_jenks_matches_mapclassify_and_zones_follow_breaks(engine):
+    import mapclassify
+    from riskmap.risk_plugin.susceptibility.zoning import classify, jenks_breaks, zone_breaks
+    rng = np.random.default_rng(5)
+    for v in (rng.gamma(2.0, 1.0, 300), np.round(rng.normal(size=400), 1)):
+        np.testing.assert_allclose(jenks_breaks(v, 4), mapclassify.FisherJenks(v, k=4).bins[:-1])
+    # a value equal to a break belongs to the lower zone; the highest index is zone 4
+    assert classify(np.array([0.0, 1.0, 1.5, 2.0, 9.0], np.float32), [1.0, 2.0, 3.0]).tolist() == [1, 1, 2, 2, 4]
+    # success-rate cut-offs: zone 4 holds >= 50 % of the landslides, zones 3-4 >= 80 %, 2-4 >= 95 %
+    pres = np.arange(20, dtype=np.float32)
+    b = zone_breaks("success", pres, presence_index=pres)
+    z = classify(pres, b)
+    assert (z == 4).sum() == 10 and (z >= 3).sum() == 16 and (z >= 2).sum() == 19
+
+
+def test_results_do_not_depend_on_threads_or_blocks(engine, shared_data, tmp_path):
+    """One thread and 1024² blocks vs two threads and 20 blocks of 96²: the same outputs (drawn
+    absences included: every draw is seeded by SEED and the block, not by the thread)."""
+    import rasterio
+    from riskmap.risk_plugin.susceptibility import landslide_susceptibility
+    dem, pts = ecuador(shared_data)
+    runs = []
+    import geopandas as gpd
+    only = gpd.read_file(pts)
+    only[only["landslide"] == 1][["geometry"]].to_file(tmp_path / "slides.gpkg")
+    for workers, block in ((1, 1024), (2, 96)):
+        out = tmp_path / f"w{workers}"
+        out.mkdir()
+        r = landslide_susceptibility(dem, str(tmp_path / "slides.gpkg"), str(out / "i.tif"), str(out / "z.tif"), None, workers=workers,
+                                     block_size=block)
+        with rasterio.open(out / "i.tif") as a, rasterio.open(out / "z.tif") as b:
+            runs.append((r.auc_success, r.auc_prediction, a.read(1), b.read(1)))
+    assert runs[0][:2] == runs[1][:2]
+    np.testing.assert_array_equal(runs[0][2], runs[1][2])
+    np.testing.assert_array_equal(runs[0][3], runs[1][3])
+
+
+def test_demo_county_landslides_fall_in_the_two_highest_zones(engine, demo_county, tmp_path):
+    """Measured on the 8 km / 20 m demo county (30 landslides): 100 % in 高 + 极高 with the defaults."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.susceptibility import landslide_susceptibility
+    r = landslide_susceptibility(demo_county["dem"], demo_county["landslide_inventory"], str(tmp_path / "i.tif"),
+                                 str(tmp_path / "z.tif"), None)
+    inv = gpd.read_file(demo_county["landslide_inventory"])
+    slides = inv[inv["landslide"] == 1]
+    zones, _ = sample_raster(str(tmp_path / "z.tif"), slides.geometry.x, slides.geometry.y)
+    share = float(np.mean(zones >= 3))
+    assert share > 0.5 and share == pytest.approx(r.share_in_top_zones())
+    # and the two highest zones are not most of the county
+    assert r.zones[r.zones["分区 zone"] >= 3]["面积占比 area_pct"].sum() < 70
+
+
+def test_bench_runs_at_small_size(tmp_path):
+    """`make bench` section at 2 km (the real size is 100 km; never in tests)."""
+    import os
+    import re
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, RISKMAP_BENCH_KM="2")
+    subprocess.run([sys.executable, "-m", "bench.run", "--only", "susceptibility", "--out", str(tmp_path / "B.md"),
+                    "--work", str(tmp_path / "work")], cwd=repo, env=env, check=True, capture_output=True, timeout=300)
+    text = (tmp_path / "B.md").read_text(encoding="utf-8")
+    assert "201 × 201 = 40,401 cells" in text
+    gdal_s = float(re.search(r"\| `gdaldem slope dem.tif slope.tif -q` \| ([\d.]+) \|", text).group(1))
+    ratio = float(re.search(r"\*\*([\d.]+)×\*\*", text).group(1))
+    wall = float(re.search(r"imports\) \| ([\d.]+) \|", text).group(1))
+    assert gdal_s > 0 and ratio == pytest.approx(wall / gdal_s, rel=0.05)
+    assert (tmp_path / "work" / "susceptibility_2km" / "susc_zones.tif").exists()

@@ -55,7 +55,7 @@ class Model:
         codes = np.asarray(codes)
         out = np.full(codes.shape[1:], self.intercept, np.float32)
         for f, table in enumerate(self.tables):
-            out += table.astype(np.float32)[codes[f]]
+            out += np.take(table.astype(np.float32), codes[f])
         if self.method == "logistic":
             out = (np.float32(1) / (np.float32(1) + np.exp(-out))).astype(np.float32)
         return out

@@ -14,7 +14,10 @@ from ..errors import parameter_error
 
 def classify(index, breaks, nodata_mask=None):
     """Zone 1..4 (uint8): 1 + number of breaks strictly below the index; 0 where nodata."""
-    z = (np.searchsorted(np.asarray(breaks, np.float64), index, side="left") + 1).astype(np.uint8)
+    v = np.asarray(index)
+    z = np.ones(v.shape, np.uint8)
+    for b in np.asarray(breaks, np.float64):     # one comparison per break: faster than searchsorted
+        z += (v > b).view(np.uint8)
     if nodata_mask is not None:
         z[nodata_mask] = 0
     return z
@@ -35,20 +38,51 @@ def success_breaks(presence_index, cutoffs=D.SUCCESS_CUTOFFS, weights=None):
     return np.array(out)
 
 
+def jenks_breaks(values, k=4, weights=None):
+    """Fisher–Jenks natural breaks: the upper bounds of the first k-1 of k classes that minimise the
+    within-class sum of squared deviations (Fisher 1958; Jenks 1977), exactly, as mapclassify's
+    FisherJenks. Dynamic programme over the sorted distinct values with numpy (one m × m matrix of
+    class costs), because mapclassify's pure-Python loops take seconds without numba."""
+    v = np.asarray(values, np.float64)
+    w = np.ones(v.size) if weights is None else np.asarray(weights, np.float64)
+    ok = np.isfinite(v)
+    x, inv = np.unique(v[ok], return_inverse=True)
+    cnt = np.bincount(inv, weights=w[ok], minlength=x.size)
+    m = x.size
+    if m <= k:
+        return x[:-1]
+    xc = x - np.average(x, weights=cnt)                 # centred: no cancellation in S2 - S1²/W
+    W = np.concatenate([[0.0], np.cumsum(cnt)])
+    S1 = np.concatenate([[0.0], np.cumsum(cnt * xc)])
+    S2 = np.concatenate([[0.0], np.cumsum(cnt * xc * xc)])
+    i = np.arange(m)[:, None]                           # first value of the class
+    j = np.arange(m)[None, :]                           # last value of the class
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ssd = (S2[j + 1] - S2[i]) - (S1[j + 1] - S1[i]) ** 2 / (W[j + 1] - W[i])
+    ssd = np.where(i <= j, np.maximum(ssd, 0.0), np.inf)
+    cost = ssd[0].copy()                                # one class holding values 0..j
+    starts = []
+    for _ in range(1, k):
+        prev = np.concatenate([[np.inf], cost[:-1]])    # cost of the classes before start i: values 0..i-1
+        total = prev[:, None] + ssd                     # (start i, end j)
+        best = np.argmin(total, axis=0)
+        cost = total[best, np.arange(m)]
+        starts.append(best)
+    bounds, end = [], m - 1
+    for best in reversed(starts):                       # walk back from the last class
+        start = best[end]
+        bounds.append(x[start - 1])
+        end = start - 1
+    return np.array(sorted(bounds))
+
+
 def natural_breaks(values, k=4, sample=D.JENKS_SAMPLE, seed=D.SEED):
-    """Jenks natural breaks (mapclassify Fisher–Jenks) on a reproducible random sample."""
-    import mapclassify
+    """Jenks natural breaks on a reproducible random sample of ``sample`` values."""
     v = np.asarray(values, np.float64)
     v = v[np.isfinite(v)]
     if v.size > sample:
         v = np.random.default_rng(seed).choice(v, sample, replace=False)
-    if np.unique(v).size <= k:
-        u = np.unique(v)
-        return u[:-1] if u.size > 1 else u
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # "Numba not installed": the pure-Python version is fine for 1 000 values
-        return np.asarray(mapclassify.FisherJenks(v, k=k).bins[:-1], np.float64)
+    return jenks_breaks(v, k)
 
 
 def weighted_quantiles(values, weights, qs):
