@@ -139,7 +139,13 @@ class RoadNetwork:
             self._segments = shapely.linestrings(np.stack([self.xy[self.seg_u], self.xy[self.seg_v]], axis=1))
             self._tree = shapely.STRtree(self._segments)
         (pi, seg), dist = self._tree.query_nearest(points, max_distance=max_snap, return_distance=True,
-                                                   all_matches=False)
+                                                   all_matches=True)
+        # equally near segments (overlapping roads, a point on a shared vertex): the first in layer and
+        # vertex order wins, as in QGIS's QgsVectorLayerDirector, so that both snap the same way
+        order = np.lexsort((seg, pi))
+        pi, seg, dist = pi[order], seg[order], dist[order]
+        first = np.r_[True, pi[1:] != pi[:-1]]
+        pi, seg, dist = pi[first], seg[first], dist[first]
         geom = points[pi]
         poly = shapely.get_type_id(geom) != 0
         if poly.any():  # a polygon (a square, a school yard) is entered where it comes closest to the road
@@ -166,10 +172,14 @@ class RoadNetwork:
         return np.asarray(tree.query_ball_point([cx, cy], r=half, p=np.inf), dtype=np.int64)
 
     def _blocks(self, src, limits, targets, progress, with_segments=False):
-        """Yield, per block of sources, (source ids, dist to target ids, targets, segs, dists) ...
+        """For each block of sources: (source ids, distances (block × window nodes), node → window
+        index lookup, targets in the window, segments touching the window).
 
-        Internal generator: for each tile of sources, the sub-graph within reach and the dense
-        distance matrix from the block's sources to the window's nodes.
+        Sources are grouped in square tiles as wide as the largest limit; a tile's window is its
+        sources' bounding box grown by the tile's largest limit (a path of length L stays within L of
+        its start). Dijkstra runs on the window's sub-graph, every source a virtual node joined to the
+        ends of its segment (snap distance included), in blocks small enough that the dense result
+        stays under DISTANCE_BLOCK_CELLS. The loop is over tiles and blocks, each fully vectorised.
         """
         progress = ensure(progress)
         if self._kd is None:

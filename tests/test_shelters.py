@@ -74,6 +74,22 @@ def test_snap_distance_counts_and_max_snap_refuses(engine):
     assert snap.offset[1] == pytest.approx(300.0)
 
 
+def test_tie_between_unjoined_roads_goes_to_the_first_line(engine):
+    """A road ending on another without a shared vertex is not joined to it (as in QGIS); a point on
+    that junction is equally near both and snaps to the first line in layer order, as QGIS does."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.network import RoadNetwork
+    east_west, north_south = L((0, 0), (500, 0)), L((500, -100), (500, 100))
+    for lines, reached in (([east_west, north_south], [505.0]), ([north_south, east_west], [])):
+        net = RoadNetwork.from_lines(gpd.GeoSeries(lines).values)
+        assert net.ncomp == 2
+        snap = net.snap(np.array([P(500, 0)]), 10)
+        assert net.seg_feature[snap.segment[0]] == 0
+        src = net.snap(np.array([P(0, 5)]), 10)              # on the east-west road
+        _, t, d = net.pairs_within(src, snap, [2000.0])
+        assert list(d) == pytest.approx(reached)
+
+
 def test_polygon_shelter_enters_where_it_touches_the_road(engine):
     import shapely
     net = river_network(engine)
@@ -476,3 +492,17 @@ def test_siting_algorithm_processing_run_and_qgis_process(alg, qgis_process, dem
     code, out, _ = qgis_process.run("riskmap:sheltersiting", dict(params, OUTPUT=str(tmp_path / "q.gpkg"),
                                                                    OUTPUT_CURVE=str(tmp_path / "q.csv")))
     assert code == 0 and out["SERVED_AFTER"] == pytest.approx(res["SERVED_AFTER"])
+
+
+def test_cancel_leaves_no_output(river_case):
+    from riskmap.risk_plugin.errors import Cancelled
+    from riskmap.risk_plugin.progress import Progress
+    from riskmap.risk_plugin.shelter_run import shelter_coverage
+    c = river_case
+    calls = []
+    progress = Progress(on_progress=calls.append, is_canceled=lambda: len(calls) >= 3)
+    with pytest.raises(Cancelled):
+        shelter_coverage(c["shelters"], c["buildings"], roads=c["roads"], output_shelters=str(c["dir"] / "x.gpkg"),
+                         output_demand=str(c["dir"] / "y.gpkg"), progress=progress)
+    assert not (c["dir"] / "x.gpkg").exists() and not (c["dir"] / "y.gpkg").exists()
+    assert calls and max(calls) < 100
