@@ -26,7 +26,7 @@ from .definitions import exposure as D
 from .errors import InputError, Problem, ValidationError, parameter_error
 from .hazardsource import N_CLASSES, HazardSource, parse_class_mapping
 from .inputs import RasterInput, VectorInput, check_rasters
-from .io import read_vector, write_sheets, write_table, write_vector
+from .io import layer_name, read_vector, write_sheets, write_table, write_vector
 from .validation import check_vector, find_field, load_schema
 from .progress import ensure
 from .zonal import PopulationRaster, population_by_unit
@@ -100,9 +100,10 @@ def load_inputs(hazard=None, hazard_field=None, hazard_mapping=None, population=
         specs.append(VectorInput(f"units{i}", u.source, D.UNIT_KIND, {k: v for k, v in fmap.items() if v}, repair=repair, label=u.label))
     used = {"hazard": {"hazard_value"}, "buildings": {"residents"}, "facilities": {"facility_type", "name"}}
     layers, problems = load_used_fields(specs, used)
-    rasters = [RasterInput("population", population, "population")] if population else []
+    rasters = [RasterInput("population", population, "population", label=f"POPULATION {layer_name(population)}")] \
+        if population else []
     if hazard_is_raster:
-        rasters.append(RasterInput("hazard", hazard, "hazard_classes"))
+        rasters.append(RasterInput("hazard", hazard, "hazard_classes", label=f"HAZARD {layer_name(hazard)}"))
     try:
         check_rasters(rasters)
     except ValidationError as exc:

@@ -250,7 +250,9 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
                       facilities, facility_type_field, None, specs, work_crs, repair=repair)
     if vulnerability:
         from .inputs import RasterInput, check_rasters
-        check_rasters([RasterInput("vulnerability", vulnerability, "hazard_classes", label="VULNERABILITY")])
+        from .io import layer_name
+        check_rasters([RasterInput("vulnerability", vulnerability, "hazard_classes",
+                                   label=f"VULNERABILITY {layer_name(vulnerability)}")])
     try:
         wcrs = inp.work_crs
         towns = to_working(inp.units[0], wcrs) if townships else None

@@ -378,3 +378,22 @@ def test_exposure_qgis_process(hand, qgis_process, tmp_path):
     assert float(res["POPULATION_EXPOSED"]) == pytest.approx(100.0)
     assert int(res["BUILDINGS_EXPOSED"]) == 2
     assert (tmp_path / "t.xlsx").exists()
+
+
+def test_cancel_writes_nothing(hand, tmp_path):
+    from riskmap.risk_plugin.errors import Cancelled
+    from riskmap.risk_plugin.exposure import UnitSpec, run_exposure
+    from riskmap.risk_plugin.progress import Progress
+    calls = []
+
+    def cancel_after_two_checks():
+        calls.append(1)
+        return len(calls) > 2
+
+    out = tmp_path / "out"
+    with pytest.raises(Cancelled):
+        run_exposure(hazard=hand["haz"], population=hand["pop"], buildings=hand["buildings"],
+                     units=[UnitSpec(hand["units"])], output_units=str(out / "u.gpkg"),
+                     output_table=str(out / "t.xlsx"), progress=Progress(is_canceled=cancel_after_two_checks))
+    assert len(calls) == 3
+    assert not out.exists() or list(out.iterdir()) == []

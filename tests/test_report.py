@@ -132,3 +132,14 @@ def test_chain_on_demo_county(demo_county, alg, qgis_process, tmp_path):
     assert float(res["PEOPLE_THREATENED"]) == pytest.approx(computed)
     ranked = pd.read_csv(tmp_path / "csv" / "villages_ranked.csv", encoding="utf-8-sig")
     assert len(ranked) == len(gpd.read_file(demo_county["villages"]))
+
+
+def test_report_processing_run(county, alg, tmp_path):
+    res = alg("riskmap:townshipreport", {"TOWNSHIPS": county["towns"], "RISK": county["risk"],
+                                         "VILLAGES": county["villages"], "GEOHAZARDS": county["survey"],
+                                         "FACILITIES": county["fac"], "ALERT_LEVEL": 1,
+                                         "OUTPUT": str(tmp_path / "r.xlsx"), "OUTPUT_CSV": str(tmp_path / "csv")})
+    # surveyed people 10 + 12 + 150; with ALERT_LEVEL 1 only the school in the 重大 zone is listed
+    assert (res["TOWNSHIPS"], res["VILLAGES_LEVEL_1"], res["GEOHAZARD_POINTS"]) == (2, 1, 3)
+    assert res["PEOPLE_THREATENED"] == 172 and res["FACILITIES_ALERT"] == 1
+    assert (tmp_path / "r.xlsx").exists() and (tmp_path / "csv" / "villages_ranked.csv").exists()
