@@ -410,7 +410,7 @@ def shelter_coverage(shelters, demand, *, roads=None, demand_field=None, class_f
     sname = np.append(names, None)
     dem_out = gpd.GeoDataFrame({
         "people": np.round(people, 3), "name": dem_w["name"].to_numpy(object), "unit": unit_names,
-        "township": unit_parent, "status": status, "status_zh": [STATUS_ZH[s] for s in status],
+        "township": unit_parent, "status": status, "status_zh": pd.Series(status).map(STATUS_ZH).to_numpy(),
         "snap_m": np.round(rc.demand_snap.distance, 1) if net is not None else np.zeros(n_t),
         "component": rc.demand_component, "within_reach": al.within_reach.astype(int),
         "nearest_shelter": sname[al.nearest], "nearest_m": np.round(al.nearest_dist, 1),
@@ -543,8 +543,9 @@ def shelter_siting(candidates, demand, k, *, shelters=None, roads=None, demand_f
         else:
             exact = [S.site_exact(kk, people, existing, candp) for kk in range(1, k + 1)]
     progress.set(92)
-    names = cand_w["name"].astype(object).to_numpy() if "name" in cand_w else np.full(n_c, None, object)
-    names = np.array([n if isinstance(n, str) and n else f"候选 candidate {i}" for i, n in enumerate(names)], object)
+    given = cand_w["name"] if "name" in cand_w else pd.Series([None] * n_c, index=cand_w.index)
+    fallback = pd.Series([f"候选 candidate {i}" for i in range(n_c)], index=cand_w.index)
+    names = given.where(given.notna() & (given.astype(str).str.len() > 0), fallback).astype(str).to_numpy(object)
     total = float(people.sum())
     rows = [{"k": 0, "site": "(现有场所 / existing shelters)", "people_added": round(base, 1),
              "served_total": round(base, 1), "served_share": round(base / total, 4) if total else np.nan}]

@@ -469,6 +469,20 @@ def test_coverage_algorithm_processing_run_and_qgis_process(alg, qgis_process, d
     shf = ref["frames"]["shelters"]
     assert len(c) == ((shf["snapped"] == 1) & (shf["snap_m"] < shf["service_m"])).sum() and c.crs.to_epsg() == 4545
     assert len(pd.read_excel(tmp_path / "units.xlsx")) > 20
+    # styles from styles/classes.json: shelter classes, served / unserved, catchment fill
+    from qgis.core import QgsVectorLayer
+    from riskmap.processing.shelter_params import CatchmentStyle
+    from riskmap.processing.styling import apply_style
+    lay = QgsVectorLayer(str(tmp_path / "sh.gpkg"), "sh", "ogr")
+    apply_style(lay, "shelter_classes", "shelter_class")
+    assert [cat.value() for cat in lay.renderer().categories()] == ["emergency", "fixed_short", "fixed_medium",
+                                                                     "fixed_long", "central"]
+    lay = QgsVectorLayer(str(tmp_path / "dem.gpkg"), "dem", "ogr")
+    apply_style(lay, "service_status", "served")
+    assert lay.renderer().classAttribute() == "served" and len(lay.renderer().categories()) == 2
+    lay = QgsVectorLayer(str(tmp_path / "c.gpkg"), "c", "ogr")
+    CatchmentStyle().postProcessLayer(lay, None, None)
+    assert lay.renderer().symbol().color().name() == "#2b83ba" and lay.renderer().symbol().color().alpha() < 60
     params2 = dict(params, OUTPUT_SHELTERS=str(tmp_path / "q_sh.gpkg"), OUTPUT_DEMAND=str(tmp_path / "q_dem.gpkg"),
                    OUTPUT_UNITS=str(tmp_path / "q_units.csv"), OUTPUT_CATCHMENTS=str(tmp_path / "q_c.gpkg"),
                    ALLOCATION=1)
