@@ -13,7 +13,6 @@ outside every unit equal the raster total); buildings and facilities are classif
 array functions and counted with ``np.bincount``.
 """
 from dataclasses import dataclass
-from pathlib import Path
 from typing import List, Optional
 
 import numpy as np
@@ -23,7 +22,7 @@ import shapely
 from . import classes as class_tables
 from .crs import to_working, working_crs
 from .definitions import exposure as D
-from .errors import InputError, Problem, ValidationError, parameter_error
+from .errors import InputError, ValidationError, parameter_error
 from .hazardsource import N_CLASSES, HazardSource, parse_class_mapping
 from .inputs import RasterInput, VectorInput, check_rasters
 from .io import layer_name, read_vector, write_sheets, write_table, write_vector

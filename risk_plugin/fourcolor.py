@@ -22,8 +22,6 @@ How a support (grid cell or village) gets its level:
 
 Colours and labels come from styles/classes.json 'risk_levels'.
 """
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -32,7 +30,7 @@ from . import classes as class_tables
 from .crs import to_working
 from .definitions import fourcolor as D
 from .definitions.exposure import BUILDING_RULE, CELL_RULE, FACILITY_TYPES, POPULATION_UNIT
-from .errors import InputError, Problem, parameter_error
+from .errors import parameter_error
 from .exposure import UnitSpec, check_choice, count_exposure, load_inputs
 from .hazardsource import N_CLASSES
 from .io import write_sheets, write_table, write_vector

@@ -200,7 +200,6 @@ class HazardSource:
         self._src = None
         self._by_crs = {}
         if path:
-            import rasterio
             from .io import open_raster
             self._src = open_raster(path, self.label)
             check_north_up(self._src, self.label)

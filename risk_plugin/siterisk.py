@@ -10,7 +10,7 @@ import numpy as np
 
 from . import classes as class_tables
 from .definitions import siterisk as D
-from .errors import InputError, Problem, parameter_error
+from .errors import Problem, parameter_error
 from .exposure import check_choice, load_used_fields
 from .inputs import VectorInput
 from .io import write_vector

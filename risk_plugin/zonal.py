@@ -198,6 +198,34 @@ def _cell_fractions(geoms, tree, transform, rows, cols):
     return ci, gi, share / np.maximum(covered, 1.0)[ci]
 
 
+def _fraction_keys(piece_level, raster_classes, cls, transform, shape):
+    """The 'fraction' rule for one block: (cell index, unit × class key, share of the cell).
+
+    Cells not crossed by any piece boundary go whole to the piece holding them (or outside, row 0);
+    boundary cells are split by exact area; what no piece covers stays outside, so every cell's
+    shares sum to 1. ``raster_classes``: classes come from ``cls`` (a class raster), else from the
+    pieces (unit ∩ hazard zone).
+    """
+    plv, p_unit, p_cls = piece_level
+    lab = _rasterize_labels(plv.geoms, plv.tree, transform, shape, all_touched=False).ravel()
+    edge = _boundary_mask(plv.geoms, plv.tree, transform, shape).ravel()
+    inner = np.flatnonzero(~edge)
+    lab_in = lab[inner]
+    unit = np.where(lab_in > 0, p_unit[lab_in - 1] + 1, 0)
+    c = cls[inner] if raster_classes else np.where(lab_in > 0, p_cls[lab_in - 1], cls[inner])
+    cells, keys, shares = [inner], [unit * N_CLASSES + c], [np.ones(len(inner))]
+    eidx = np.flatnonzero(edge)
+    if len(eidx):
+        rows, cols = np.divmod(eidx, shape[1])
+        ci, gi, share = _cell_fractions(plv.geoms, plv.tree, transform, rows, cols)
+        cc = cls[eidx[ci]] if raster_classes else p_cls[gi]
+        covered = np.bincount(ci, weights=share, minlength=len(eidx))
+        cells += [eidx[ci], eidx]
+        keys += [(p_unit[gi] + 1) * N_CLASSES + cc, cls[eidx]]
+        shares += [share, np.clip(1.0 - covered, 0.0, None)]
+    return np.concatenate(cells), np.concatenate(keys), np.concatenate(shares)
+
+
 def population_by_unit(pop, levels, hazard, rule="centre", max_cell_m=None, need_area=False,
                        extra=None, progress=None):
     """People (and optionally area, and the area-weighted sum of an ``extra`` raster) per unit and
@@ -249,68 +277,31 @@ def population_by_unit(pop, levels, hazard, rule="centre", max_cell_m=None, need
         ev = None
         if extra is not None:
             ev = sample_grid(extra, t, shape, pop.crs, fill=np.nan).astype(np.float64).ravel()
-            ev_ok = np.isfinite(ev)
         for i in range(n_lv):
             n = sizes[i]
             if rule == "fraction":
-                plv, p_unit, p_cls = pieces[i]
-                lab_p = _rasterize_labels(plv.geoms, plv.tree, t, shape, all_touched=False).ravel()
-                edge = _boundary_mask(plv.geoms, plv.tree, t, shape).ravel()
-                unit_of = np.r_[0, p_unit + 1]
-                # interior cells: whole cell to the piece holding it
-                inner = ~edge
-                u = unit_of[lab_p[inner]]
-                c = p_cls[lab_p[inner] - 1] if vector_fraction else cls[inner]
-                c = np.where(lab_p[inner] > 0, c, cls[inner] if not vector_fraction else 0)
-                keys = [u * N_CLASSES + c]
-                wts = [w[inner]]
-                wts_a = [a[inner]] if a is not None else None
-                cell_ids = [np.flatnonzero(inner)]
-                shares = [np.ones(int(inner.sum()))]
-                # boundary cells: exact shares
-                eidx = np.flatnonzero(edge)
-                if len(eidx):
-                    rows, cols = np.divmod(eidx, shape[1])
-                    ci, gi, share = _cell_fractions(plv.geoms, plv.tree, t, rows, cols)
-                    cell = eidx[ci]
-                    cc = p_cls[gi] if vector_fraction else cls[cell]
-                    keys.append((p_unit[gi] + 1) * N_CLASSES + cc)
-                    wts.append(w[cell] * share)
-                    cell_ids.append(cell)
-                    shares.append(share)
-                    # what no piece covers stays outside (row 0), so totals still add up
-                    covered = np.bincount(ci, weights=share, minlength=len(eidx))
-                    rest = np.clip(1.0 - covered, 0.0, None)
-                    keys.append(cls[eidx] if not vector_fraction else np.zeros(len(eidx), np.int64))
-                    wts.append(w[eidx] * rest)
-                    cell_ids.append(eidx)
-                    shares.append(rest)
-                key = np.concatenate(keys)
-                cell_all = np.concatenate(cell_ids)
-                share_all = np.concatenate(shares)
-                people[i] += np.bincount(key, weights=np.concatenate(wts), minlength=n * N_CLASSES)
-                if a is not None:
-                    aw = a[cell_all] * share_all
-                    if need_area:
-                        area[i] += np.bincount(key, weights=aw, minlength=n * N_CLASSES)
-                    if ev is not None:
-                        ok = ev_ok[cell_all]
-                        uk = key[ok] // N_CLASSES
-                        ex_sum[i] += np.bincount(uk, weights=aw[ok] * ev[cell_all][ok], minlength=n)
-                        ex_area[i] += np.bincount(uk, weights=aw[ok], minlength=n)
+                cell, key, share = _fraction_keys(pieces[i], not vector_fraction, cls, t, shape)
+                wt = w[cell] * share
+            else:
+                lab = _rasterize_labels(lv[i].geoms, lv[i].tree, t, shape, all_touched=False)
+                if rule == "all_touched":
+                    touched = _rasterize_labels(lv[i].geoms, lv[i].tree, t, shape, all_touched=True)
+                    lab = np.where(lab > 0, lab, touched)  # a touched cell still counts once
+                cell, share = None, None
+                key = lab.ravel().astype(np.int64) * N_CLASSES + cls
+                wt = w
+            people[i] += np.bincount(key, weights=wt, minlength=n * N_CLASSES)
+            if a is None:
                 continue
-            lab = _rasterize_labels(lv[i].geoms, lv[i].tree, t, shape, all_touched=False)
-            if rule == "all_touched":
-                touched = _rasterize_labels(lv[i].geoms, lv[i].tree, t, shape, all_touched=True)
-                lab = np.where(lab > 0, lab, touched)  # a touched cell still counts once
-            lab = lab.ravel().astype(np.int64)
-            key = lab * N_CLASSES + cls
-            people[i] += np.bincount(key, weights=w, minlength=n * N_CLASSES)
+            aw = a if cell is None else a[cell] * share
             if need_area:
-                area[i] += np.bincount(key, weights=a, minlength=n * N_CLASSES)
+                area[i] += np.bincount(key, weights=aw, minlength=n * N_CLASSES)
             if ev is not None:
-                ex_sum[i] += np.bincount(lab[ev_ok], weights=a[ev_ok] * ev[ev_ok], minlength=n)
-                ex_area[i] += np.bincount(lab[ev_ok], weights=a[ev_ok], minlength=n)
+                evc = ev if cell is None else ev[cell]
+                ok = np.isfinite(evc)
+                unit = key[ok] // N_CLASSES
+                ex_sum[i] += np.bincount(unit, weights=aw[ok] * evc[ok], minlength=n)
+                ex_area[i] += np.bincount(unit, weights=aw[ok], minlength=n)
     progress.set(100)
     shape_of = lambda arr, n: arr.reshape(n, N_CLASSES)  # noqa: E731
     return ZonalResult(people=[shape_of(p, n) for p, n in zip(people, sizes)],

@@ -1,7 +1,6 @@
 """riskmap:townshipreport (issue 4): a hand-built county with known answers for every section, the
 hazardpointthreat output preferred over the surveyed counts, and the chain fourcolorrisk →
 hazardpointthreat → townshipreport on the demo county through processing.run and qgis_process."""
-import numpy as np
 import pytest
 
 CRS = "EPSG:4545"
