@@ -392,6 +392,9 @@ def shelter_coverage(shelters, demand, *, roads=None, demand_field=None, class_f
                       f"{' (excluded)' if exclude_hazardous else ''}: {_names_text(names[in_hazard])}")
     over = (al.first_choice > cap + S.EPS) & usable
     result["over_demanded"] = list(names[over])
+    if over.any():
+        progress.info(f"{over.sum()} 个避难场所就近需求超过容量 / shelters whose nearest-first demand exceeds their "
+                      f"capacity: {_names_text(names[over])}")
 
     # ---- output frames
     util = np.where(cap > 0, al.assigned / np.where(cap > 0, cap, 1), np.nan)
