@@ -76,6 +76,16 @@ def matrix_warnings(m):
     return out
 
 
+def level_label_arrays():
+    """(中文, English, colour) arrays indexed by risk level 1..4 (index 0 unused), from styles/."""
+    classes = class_tables.class_table("risk_levels")["classes"]
+    out = [np.full(max(int(c["value"]) for c in classes) + 1, "", dtype=object) for _ in range(3)]
+    for c in classes:
+        for arr, key in zip(out, ("zh", "en", "color")):
+            arr[int(c["value"])] = c[key]
+    return tuple(out)
+
+
 def exposure_class(people_km2, buildings_km2, has_facility, people_breaks=D.PEOPLE_BREAKS,
                    building_breaks=D.BUILDING_BREAKS, facility_min=D.FACILITY_MIN_EXPOSURE):
     """Exposure class 1..4 (arrays broadcast): the highest of the people and building classes; at least
@@ -154,7 +164,7 @@ def grid_support(bounds, cell_size, crs, townships=None):
         geoms, src = geoms[poly], src[poly]
         cells, r, c, town = geoms, r[ci][src], c[ci][src], ti[src]
     gdf = gpd.GeoDataFrame({"row": r, "col": c, "town": town}, geometry=cells, crs=crs)
-    gdf["code"] = [f"{a}_{b}" for a, b in zip(gdf["row"], gdf["col"])]
+    gdf["code"] = gdf["row"].astype(str) + "_" + gdf["col"].astype(str)
     gdf["name"] = gdf["code"]
     gdf["parent_code"] = None
     return gdf.reset_index(drop=True)
@@ -286,8 +296,8 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
     res = support_levels(people, bld, fac, area_cls, area_km2, m, pb, bb, int(facility_min), vul, vulnerability_raise)
     progress.set(90)
 
-    table = {int(c["value"]): c for c in class_tables.class_table("risk_levels")["classes"]}
     level = res["level"]
+    zh, en, color = level_label_arrays()
     import geopandas as gpd
     tcode = np.array([""] * n, dtype=object)
     tname = np.array([""] * n, dtype=object)
@@ -298,8 +308,7 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
     elif "parent_code" in sup.columns:
         tcode = sup["parent_code"].fillna("").astype(str).to_numpy()
     data = {
-        "risk_level": level, "risk_zh": [table[v]["zh"] for v in level], "risk_en": [table[v]["en"] for v in level],
-        "color": [table[v]["color"] for v in level],
+        "risk_level": level, "risk_zh": zh[level], "risk_en": en[level], "color": color[level],
         "hazard_class": res["hazard_class"], "exposure_class": res["exposure_class"], "max_hazard_class": res["max_class"],
         "people": np.round(people.sum(axis=1), 2), "people_in_hazard": np.round(people[:, 1:].sum(axis=1), 2),
         "buildings": bld.sum(axis=1).astype(np.int64),

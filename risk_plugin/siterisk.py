@@ -8,10 +8,10 @@ labels come from styles/classes.json 'risk_levels'.
 """
 import numpy as np
 
-from . import classes as class_tables
 from .definitions import siterisk as D
 from .errors import Problem, parameter_error
 from .exposure import check_choice, load_used_fields
+from .fourcolor import level_label_arrays
 from .inputs import VectorInput
 from .io import write_vector
 from .paramtext import numbers
@@ -106,15 +106,13 @@ def run_siterisk(sites, method=D.METHOD, l_field=None, s_field=None, e_field=Non
         score, level = ls_level(gdf["ls_l"], gdf["ls_s"], breaks)
     else:
         score, level = lec_level(gdf["lec_l"], gdf["lec_e"], gdf["lec_c"], breaks)
-    table = {int(c["value"]): c for c in class_tables.class_table("risk_levels")["classes"]}
+    zh, en, color = level_label_arrays()
     keep = gdf.attrs.get("source_columns", [c for c in gdf.columns if c != gdf.geometry.name])
     out = gdf[keep + [gdf.geometry.name]].copy()   # the user's fields, then the results
     out["method"] = method
     out["score"] = np.round(score, 4)
     out["risk_level"] = level
-    out["risk_zh"] = [table[v]["zh"] for v in level]
-    out["risk_en"] = [table[v]["en"] for v in level]
-    out["color"] = [table[v]["color"] for v in level]
+    out["risk_zh"], out["risk_en"], out["color"] = zh[level], en[level], color[level]
     progress.check()
     if output:
         write_vector(out.to_crs(output_crs) if output_crs else out, output)
