@@ -116,3 +116,36 @@ def shared_data():
     if not SHARED_DATA.exists():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_qgis_objects(qgis_app):
+    """Before pytest-qgis calls exitQgis: drop our provider and the Python objects QGIS points at."""
+    yield
+    import gc
+    from qgis.core import QgsApplication
+    provider = QgsApplication.processingRegistry().providerById("riskmap")
+    if provider is not None:
+        QgsApplication.processingRegistry().removeProvider(provider)
+    try:
+        from riskmap.processing.styling import StylePostProcessor
+        StylePostProcessor._keep.clear()
+    except ImportError:
+        pass
+    gc.collect()
+
+
+_EXIT_STATUS = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS["code"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    # PyQt/QGIS objects that outlive exitQgis can segfault in the interpreter's final garbage
+    # collection (exit 139 after every test passed): leave with pytest's own status instead.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_EXIT_STATUS.get("code", 0))

@@ -121,10 +121,51 @@ def v_multipart(gdf):
     return gdf
 
 
+def _attr_columns(gdf, numeric):
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    return [c for c in cols if (np.issubdtype(gdf[c].dtype, np.number) == numeric)]
+
+
+def v_wrong_type(gdf):
+    """Numeric fields stored as text, one value not a number (as in hand-edited survey sheets)."""
+    gdf = gdf.copy()
+    for c in _attr_columns(gdf, numeric=True):
+        gdf[c] = gdf[c].astype(str)
+        gdf.loc[gdf.index[0], c] = "约30"
+    return gdf
+
+
+def v_bad_values(gdf):
+    gdf = gdf.copy()
+    for c in _attr_columns(gdf, numeric=False):
+        gdf.loc[gdf.index[0], c] = "其他/other?"
+    return gdf
+
+
+def v_negative(gdf):
+    gdf = gdf.copy()
+    for c in _attr_columns(gdf, numeric=True):
+        gdf[c] = -gdf[c].abs()
+    return gdf
+
+
+def v_duplicate(gdf):
+    import pandas as pd
+    return gpd.GeoDataFrame(pd.concat([gdf, gdf.iloc[:1]], ignore_index=True), crs=gdf.crs)
+
+
+def v_moved_away(gdf):
+    """The same layer 500 km away: it covers nothing the other inputs cover."""
+    return gdf.set_geometry(gdf.geometry.translate(500_000, 0))
+
+
 VECTOR_CASES = {  # name: (mutation, same numbers expected when it succeeds)
     "no_crs": (v_no_crs, False), "geographic_crs": (v_geographic, False), "empty": (v_empty, False),
     "null_geometry": (v_null_geometry, False), "invalid_geometry": (v_invalid_geometry, False),
     "missing_fields": (v_no_fields, False), "multipart": (v_multipart, True), "gbk_shapefile": (None, True),
+    "wrong_field_type": (v_wrong_type, False), "values_outside_allowed_set": (v_bad_values, False),
+    "negative_numbers": (v_negative, False), "duplicate_feature": (v_duplicate, False),
+    "covers_nothing": (v_moved_away, False),
 }
 
 
@@ -238,3 +279,26 @@ def test_bad_input(chain, tmp_path, alg_id, layer_type, case):
             for key in step.get("report", []):
                 assert results[key] == pytest.approx(baseline[key], rel=1e-6, abs=1e-6), (key, results[key], baseline[key])
     assert _digest(bad) == before, "the input was modified"
+
+
+def _cell_size_algs():
+    from qgis.core import QgsApplication
+    return [s["alg"] for s in demo_steps() if "CELL_SIZE" in s["params"] and s["alg"] != "riskmap:democounty"]
+
+
+@pytest.mark.parametrize("alg_id", _cell_size_algs())
+def test_huge_cell_count_is_refused_clearly(chain, tmp_path, alg_id):
+    """A 1 cm grid over a county is billions of cells: a clear error, not an out-of-memory crash."""
+    from qgis.core import QgsProcessingException
+    from qgis.core import QgsApplication
+    step, params, _ = next((s, p, r) for s, p, r in chain.until(alg_id) if s["alg"] == alg_id)
+    alg = QgsApplication.processingRegistry().algorithmById(alg_id)
+    new = dict(params, CELL_SIZE=0.01)
+    for p in alg.destinationParameterDefinitions():
+        if isinstance(new.get(p.name()), str) and new[p.name()]:
+            new[p.name()] = str(tmp_path / Path(new[p.name()]).name)
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg(alg_id, new)
+    msg = str(err.value)
+    assert "CELL_SIZE" in msg and "Traceback" not in msg, msg   # QGIS's own range check, or ours (bilingual)
+    assert list(tmp_path.iterdir()) == []
