@@ -28,10 +28,24 @@ def _symbol(geometry_type, color):
     return sym
 
 
+def graduated(layer, table, field):
+    """Range classes (each with 'max'; None = no upper bound) as a graduated renderer."""
+    from qgis.core import QgsGraduatedSymbolRenderer, QgsRendererRange
+    ranges, low = [], float("-inf")
+    for c in table["classes"]:
+        high = float("inf") if c["max"] is None else float(c["max"])
+        ranges.append(QgsRendererRange(max(low, -1e300), min(high, 1e300), _symbol(layer.geometryType(), c["color"]),
+                                       f"{c['zh']} / {c['en']}"))
+        low = high
+    return QgsGraduatedSymbolRenderer(field, ranges)
+
+
 def categorized(layer, key, field=None):
-    """Categorized renderer with the official colours and 中文 / English labels."""
+    """Categorized renderer with the official colours and 中文 / English labels (graduated for range tables)."""
     table = classes(key)
     field = field or table["field"]
+    if any("max" in c for c in table["classes"]):
+        return graduated(layer, table, field)
     cats = [QgsRendererCategory(c["value"], _symbol(layer.geometryType(), c["color"]),
                                 f"{c['zh']} / {c['en']}") for c in table["classes"]]
     return QgsCategorizedSymbolRenderer(field, cats)

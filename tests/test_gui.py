@@ -36,3 +36,28 @@ def test_missing_dependency_gives_message_not_traceback(qgis_iface, monkeypatch)
     text = messages[0]
     assert "no-such-package" in text and "make setup" in text and "requirements.txt" in text
     assert plugin.provider is None
+
+
+def test_styles_come_from_classes_json(riskmap, tmp_path):
+    """Renderers carry the official colours and labels of styles/classes.json, ranges included."""
+    import json
+    import geopandas as gpd
+    import shapely
+    from qgis.core import QgsVectorLayer
+    from riskmap.processing.styling import apply_style
+    from conftest import REPO
+    table = json.loads((REPO / "styles" / "classes.json").read_text(encoding="utf-8"))
+    path = tmp_path / "s.gpkg"
+    gpd.GeoDataFrame({"risk_level": [1, 2, 3, 4], "utilisation": [0.5, 0.9, 1.5, 0.1]},
+                     geometry=shapely.buffer(shapely.points(range(4), [0] * 4), 0.4), crs="EPSG:4545").to_file(path)
+    layer = QgsVectorLayer(str(path), "s", "ogr")
+    apply_style(layer, "risk_levels")
+    cats = layer.renderer().categories()
+    assert [c.label() for c in cats] == ["重大风险 / Major risk", "较大风险 / Considerable risk",
+                                         "一般风险 / General risk", "低风险 / Low risk"]
+    assert [c.symbol().color().name().upper() for c in cats] == [c["color"] for c in table["risk_levels"]["classes"]]
+    apply_style(layer, "shelter_utilisation", field="utilisation")
+    r = layer.renderer()
+    picked = [r.legendKeyForValue(v) for v in (0.5, 0.9, 1.5)]
+    assert len(set(picked)) == 3
+    assert r.rangeForValue(1.5).label().startswith("超员")

@@ -146,8 +146,8 @@ class ShelterCoverageAlgorithm(RiskMapAlgorithm):
         if out_units and not units:
             feedback.pushWarning("未提供 UNITS, 不输出分单元统计表 / no UNITS given: no per-unit table written")
             out_units = None
-        self.style_on_load(context, out_sh, "shelter_classes", field="shelter_class",
-                           name="避难场所容量 / Shelter capacity")
+        self.style_on_load(context, out_sh, "shelter_utilisation", field="utilisation",
+                           name="避难场所利用率 / Shelter utilisation")
         self.style_on_load(context, out_dem, "service_status", field="served", name="安置情况 / Demand served")
         CatchmentStyle.attach(context, out_c, name="服务范围 / Catchments")
         comps = r.get("components_without_shelter")
