@@ -171,7 +171,23 @@ def check_used_fields(gdf, spec, wanted):
 
 
 def _looks_raster(source):
-    return str(source).split("|")[0].lower().endswith((".tif", ".tiff", ".vrt", ".img", ".asc", ".nc"))
+    """True for a raster file: by extension, else when OGR finds no vector layer and GDAL opens it
+    as a raster (a GeoPackage may hold either)."""
+    path = str(source).split("|")[0]
+    if path.lower().endswith((".tif", ".tiff", ".vrt", ".img", ".asc", ".nc")):
+        return True
+    try:
+        import pyogrio
+        if len(pyogrio.list_layers(path)):
+            return False
+    except Exception:  # noqa: BLE001 - not readable as vector: try raster
+        pass
+    try:
+        import rasterio
+        with rasterio.open(path):
+            return True
+    except Exception:  # noqa: BLE001 - neither: let the vector reader report the problem
+        return False
 
 
 # --------------------------------------------------------------------------------------------------
