@@ -128,21 +128,23 @@ def _derive(n, cx, cy, want):
             asp[(dzdx == 0) & (dzdy == 0)] = -1
             out["aspect"] = asp
     if "plan_curvature" in want or "profile_curvature" in want:
-        # Zevenbergen & Thorne (1987) on the mean cell size
-        L = np.float32((cx + cy) / 2.0)
-        d = ((z4 + z6) / 2 - z5) / (L * L)
-        e = ((z2 + z8) / 2 - z5) / (L * L)
-        f = (-z1 + z3 + z7 - z9) / (4 * L * L)
-        g = (-z4 + z6) / (2 * L)
-        h = (z2 - z8) / (2 * L)
-        gh = g * g + h * h
-        flat = ~(gh > 0)
+        # Zevenbergen & Thorne (1987) on the mean cell size L: D, E, F ∝ 1/L², G, H ∝ 1/L, so the
+        # curvatures are the same ratios of the unscaled terms divided by L² (fewer array passes)
+        L2 = np.float32(((cx + cy) / 2.0) ** 2)
+        d = (z4 + z6) / 2 - z5
+        e = (z2 + z8) / 2 - z5
+        f = (-z1 + z3 + z7 - z9) / 4
+        g = (z6 - z4) / 2
+        h = (z2 - z8) / 2
+        g2, h2, gh = g * g, h * h, g * h
+        den = (g2 + h2) * (L2 / np.float32(100))       # × 100: 1/100 m
+        flat = ~(den > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            prof = (-200 * (d * g * g + e * h * h + f * g * h) / gh).astype(np.float32)
-            plan = (200 * (d * h * h + e * g * g - f * g * h) / gh).astype(np.float32)
+            prof = (-2 * (d * g2 + e * h2 + f * gh) / den).astype(np.float32)
+            plan = (2 * (d * h2 + e * g2 - f * gh) / den).astype(np.float32)
         prof[flat] = 0
         plan[flat] = 0
-        nod = np.isnan(z5) | np.isnan(gh)
+        nod = np.isnan(z5) | np.isnan(den)
         prof[nod] = np.nan
         plan[nod] = np.nan
         out["plan_curvature"], out["profile_curvature"] = plan, prof

@@ -420,7 +420,8 @@ def test_results_do_not_depend_on_threads_or_blocks(engine, shared_data, tmp_pat
 
 
 def test_demo_county_landslides_fall_in_the_two_highest_zones(engine, demo_county, tmp_path):
-    """Measured on the 8 km / 20 m demo county (30 landslides): 100 % in 高 + 极高 with the defaults."""
+    """Measured on the 8 km / 20 m demo county (30 landslides): 100 % in 高 + 极高 (65 % of the area) with the
+    defaults."""
     import geopandas as gpd
     from riskmap.risk_plugin.susceptibility import landslide_susceptibility
     r = landslide_susceptibility(demo_county["dem"], demo_county["landslide_inventory"], str(tmp_path / "i.tif"),
@@ -430,8 +431,8 @@ def test_demo_county_landslides_fall_in_the_two_highest_zones(engine, demo_count
     zones, _ = sample_raster(str(tmp_path / "z.tif"), slides.geometry.x, slides.geometry.y)
     share = float(np.mean(zones >= 3))
     assert share > 0.5 and share == pytest.approx(r.share_in_top_zones())
-    # and the two highest zones are not most of the county
-    assert r.zones[r.zones["分区 zone"] >= 3]["面积占比 area_pct"].sum() < 70
+    # landslides are denser there than on average: their share beats the zones' share of the area
+    assert share > r.zones[r.zones["分区 zone"] >= 3]["面积占比 area_pct"].sum() / 100
 
 
 def test_bench_runs_at_small_size(tmp_path):

@@ -112,6 +112,7 @@ def pipeline(items, compute, consume, progress, workers):
     with at most 2 × workers items in flight (bounded memory). Progress and cancel are checked here."""
     items = list(items)
     n = max(len(items), 1)
+    progress.set(0)
     if workers <= 1:
         for j, item in enumerate(items):
             progress.set(100.0 * j / n)

@@ -1,12 +1,32 @@
-# Landslide susceptibility on the demo county DEM with the surveyed inventory (landslide 1/0):
-# information value (the default), natural breaks into 4 zones, 5-fold prediction AUC.
+# Landslide susceptibility on the demo county with the surveyed inventory (landslide 1/0): on the DEM
+# grid (information value, natural breaks, 5-fold prediction AUC), then on mapping units: 500 m grid
+# squares given mean slope and elevation and a landslide count by QGIS's own tools.
 STEPS = [
-    {"title": "滑坡易发性 (信息量法) / Landslide susceptibility (information value)",
+    {"title": "滑坡易发性 (信息量法, 栅格) / Landslide susceptibility (information value, grid)",
      "alg": "riskmap:landslidesusceptibility",
      "params": {"DEM": "{data}/dem.tif", "INVENTORY": "{data}/landslide_inventory.gpkg", "PRESENCE_FIELD": "landslide",
                 "METHOD": 0, "FOLDS": 5, "BREAKS": 0, "SEED": 42,
                 "OUTPUT_INDEX": "{out}/landslide_susceptibility_index.tif",
                 "OUTPUT_ZONES": "{out}/landslide_susceptibility.tif",
                 "OUTPUT_REPORT": "{out}/landslide_susceptibility.xlsx"},
+     "report": ["AUC_SUCCESS", "AUC_PREDICTION"]},
+    {"title": "评价单元: 500 m 格网 / Mapping units: 500 m grid", "alg": "native:creategrid",
+     "params": {"TYPE": 2, "EXTENT": "{data}/dem.tif", "HSPACING": 500, "VSPACING": 500, "CRS": "EPSG:4545",
+                "OUTPUT": "{out}/units_0_grid.gpkg"}},
+    {"title": "坡度 / Slope", "alg": "gdal:slope",
+     "params": {"INPUT": "{data}/dem.tif", "BAND": 1, "OUTPUT": "{out}/units_slope.tif"}},
+    {"title": "单元平均坡度 / Mean slope per unit", "alg": "native:zonalstatisticsfb",
+     "params": {"INPUT": "{out}/units_0_grid.gpkg", "INPUT_RASTER": "{out}/units_slope.tif", "RASTER_BAND": 1,
+                "STATISTICS": 2, "COLUMN_PREFIX": "slope_", "OUTPUT": "{out}/units_1_slope.gpkg"}},
+    {"title": "单元平均高程 / Mean elevation per unit", "alg": "native:zonalstatisticsfb",
+     "params": {"INPUT": "{out}/units_1_slope.gpkg", "INPUT_RASTER": "{data}/dem.tif", "RASTER_BAND": 1,
+                "STATISTICS": 2, "COLUMN_PREFIX": "elev_", "OUTPUT": "{out}/units_2_elev.gpkg"}},
+    {"title": "单元滑坡数 / Landslides per unit", "alg": "native:countpointsinpolygon",
+     "params": {"POLYGONS": "{out}/units_2_elev.gpkg", "POINTS": "{data}/landslide_inventory.gpkg",
+                "WEIGHT": "landslide", "FIELD": "滑坡数", "OUTPUT": "{out}/units.gpkg"}},
+    {"title": "滑坡易发性 (评价单元) / Landslide susceptibility (mapping units)", "alg": "riskmap:unitsusceptibility",
+     "params": {"UNITS": "{out}/units.gpkg", "FACTOR_FIELDS": ["slope_mean", "elev_mean"], "LANDSLIDE_FIELD": "滑坡数",
+                "METHOD": 0, "FOLDS": 5, "BREAKS": 0, "SEED": 42,
+                "OUTPUT": "{out}/units_susceptibility.gpkg", "OUTPUT_REPORT": "{out}/units_susceptibility.xlsx"},
      "report": ["AUC_SUCCESS", "AUC_PREDICTION"]},
 ]
