@@ -119,9 +119,9 @@ def run(workdir):
         "",
         "| job | wall time (s) | peak memory (MiB) |",
         "|---|---:|---:|",
-        f"| `gdaldem slope dem.tif slope.tif -q` | {gdal_s:.2f} | {mib(gdal_rss):.0f} |",
+        f"| `gdaldem slope dem.tif slope.tif -q` | {gdal_s:.3f} | {mib(gdal_rss):.0f} |",
         f"| susceptibility (information value, 8 DEM factors, 5-fold CV, natural breaks; whole process incl. "
-        f"imports) | {susc_wall:.2f} | {mib(res['maxrss_kib']):.0f} |",
+        f"imports) | {susc_wall:.3f} | {mib(res['maxrss_kib']):.0f} |",
         f"| … of which the engine call | {res['engine_s']:.2f} | |",
         *[f"| … … {name} | {sec:.2f} | |" for name, sec in res["phases"]],
         "",

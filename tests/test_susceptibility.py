@@ -450,5 +450,5 @@ def test_bench_runs_at_small_size(tmp_path):
     gdal_s = float(re.search(r"\| `gdaldem slope dem.tif slope.tif -q` \| ([\d.]+) \|", text).group(1))
     ratio = float(re.search(r"\*\*([\d.]+)×\*\*", text).group(1))
     wall = float(re.search(r"imports\) \| ([\d.]+) \|", text).group(1))
-    assert gdal_s > 0 and ratio == pytest.approx(wall / gdal_s, rel=0.05)
+    assert gdal_s > 0 and wall / (gdal_s + 0.0005) - 0.05 <= ratio <= wall / (gdal_s - 0.0005) + 0.05   # 3 decimals
     assert (tmp_path / "work" / "susceptibility_2km" / "susc_zones.tif").exists()
