@@ -14,6 +14,7 @@ from qgis.core import (QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsFill
 from qgis.PyQt.QtGui import QColor
 
 from ..risk_plugin import classes as cl
+from ..risk_plugin.definitions import webmap as D
 from ..risk_plugin.webmap_layers import (Styling, continuous_classes, raster_sample, recognise,
                                          recognise_raster)
 
@@ -27,13 +28,14 @@ def qcolor(color, alpha=None):
     return q
 
 
-def symbol(geometry_type, color, fill_alpha=200):
+def symbol(geometry_type, color, fill_alpha=200, outline=True):
     if geometry_type == QgsWkbTypes.PointGeometry:
         return QgsMarkerSymbol.createSimple({"name": "circle", "color": qcolor(color).name(), "size": "2.6",
                                              "outline_color": "#333333", "outline_width": "0.25"})
     if geometry_type == QgsWkbTypes.LineGeometry:
         return QgsLineSymbol.createSimple({"line_color": qcolor(color).name(), "line_width": "0.6"})
-    sym = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": "80,80,80,160", "outline_width": "0.1"})
+    sym = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": "80,80,80,160", "outline_width": "0.1",
+                                      "outline_style": "solid" if outline else "no"})
     sym.setColor(qcolor(color, fill_alpha))
     return sym
 
@@ -41,7 +43,7 @@ def symbol(geometry_type, color, fill_alpha=200):
 def recognise_layer(layer):
     """The engine's Styling for a QGIS layer."""
     if isinstance(layer, QgsRasterLayer):
-        return recognise_raster(f"{layer.name()} {Path(layer.source()).stem}")
+        return recognise_raster(f"{layer.name()} {Path(layer.source()).stem}", raster_sample(layer.source(), 250_000))
     fields = [f.name() for f in layer.fields()]
     return recognise(fields, f"{layer.name()} {Path(layer.source().split('|')[0]).stem}",
                      lambda c: list(layer.uniqueValues(layer.fields().indexOf(c), 1000)))
@@ -50,11 +52,13 @@ def recognise_layer(layer):
 def _vector_classes(layer, style):
     table = cl.class_table(style.key)
     gtype = layer.geometryType()
+    # a grid of thousands of cells: no cell outlines (they grey the map out at township scale and bloat the PDF)
+    outline = layer.featureCount() <= D.OUTLINE_MAX_FEATURES
     if cl.is_range_table(table):
         ranges, lower = [], -1e12
         for c in table["classes"]:
             upper = 1e12 if c["max"] is None else float(c["max"])
-            ranges.append(QgsRendererRange(lower, upper, symbol(gtype, c["color"]), cl.label(c)))
+            ranges.append(QgsRendererRange(lower, upper, symbol(gtype, c["color"], outline=outline), cl.label(c)))
             lower = upper
         return QgsGraduatedSymbolRenderer(style.field, ranges)
     values = list(layer.uniqueValues(layer.fields().indexOf(style.field)))
@@ -65,9 +69,9 @@ def _vector_classes(layer, style):
         c = table["classes"][i]
         label = cl.label(c) if i not in seen else f"{cl.label(c)} ({value})"
         seen.add(i)
-        categories.append(QgsRendererCategory(value, symbol(gtype, c["color"]), label))
+        categories.append(QgsRendererCategory(value, symbol(gtype, c["color"], outline=outline), label))
     if (idx < 0).any():
-        categories.append(QgsRendererCategory(None, symbol(gtype, "#999999"), "未分类 / Unclassified"))
+        categories.append(QgsRendererCategory(None, symbol(gtype, "#999999", outline=outline), "未分类 / Unclassified"))
     return QgsCategorizedSymbolRenderer(style.field, categories)
 
 

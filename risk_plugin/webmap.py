@@ -313,7 +313,7 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
     w = min(b[1] for b in bounds)
     n = max(b[2] for b in bounds)
     e = max(b[3] for b in bounds)
-    m.fit_bounds([[s, w], [n, e]])
+    m.fit_bounds([[s, w], [n, e]], padding_top_left=(270, 30), padding_bottom_right=(200, 10))  # clear of the panels
     sync = ",".join(f'{{id:"{sec["id"]}",layers:[' + ",".join(el.get_name() for el in sec["layers"]) + "]}"
                     for sec in legend)
     furniture = MacroElement()
@@ -379,6 +379,8 @@ class _VectorLayer(_layer_base()):
         if lay.style.kind == "classes":
             table = cl.class_table(lay.style.key)
             opts["styles"] = [_class_style(c["color"], fam, D.FILL_OPACITY) for c in table["classes"]]
+            if fam == "polygon" and len(lay) > D.OUTLINE_MAX_FEATURES:
+                opts["styles"] = [dict(s, stroke=False) for s in opts["styles"]]
             opts["style"] = _class_style("#999999", fam, D.FILL_OPACITY)
             opts["classTitle"] = cl.title(table)
             opts["classLabels"] = [cl.label(c) for c in table["classes"]]

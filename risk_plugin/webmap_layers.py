@@ -111,12 +111,17 @@ def recognise(columns, name, values_of):
     return Styling("base", "other")
 
 
-def recognise_raster(name):
-    """Class table of a raster from its name, or a continuous ramp."""
-    lname = str(name).lower()
-    for key, words in D.RASTER_NAME_WORDS:
-        if any(w.lower() in lname for w in words):
-            return Styling("classes", key)
+def recognise_raster(name, sample):
+    """Class table of a raster from a sample of its values and its name, or a continuous ramp.
+
+    Whole numbers within 0..4 are classes: ``risk_levels`` if the name says risk (risk, fourcolor, 风险)
+    and there is no 0, else ``hazard_classes`` (zoning, susceptibility zones, flood / fire classes). Anything
+    else (a depth, an index, a population grid) is continuous.
+    """
+    sample = np.asarray(sample, dtype=float)
+    if len(sample) and np.all(sample == np.round(sample)) and sample.min() >= 0 and sample.max() <= 4:
+        risky = any(w.lower() in str(name).lower() for w in D.RASTER_RISK_WORDS)
+        return Styling("classes", "risk_levels" if risky and sample.min() >= 1 else "hazard_classes")
     return Styling("ramp", "continuous_ramp")
 
 
@@ -327,7 +332,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
     with src:
         if src.crs is None:
             require_crs(None, name)
-        style = recognise_raster(name)
+        style = recognise_raster(name, raster_sample(source, 250_000))
         crs = CRS.from_user_input(src.crs)
         unit = _metres_per_unit(crs, src.bounds)
         res_m = abs(src.transform.a) * unit

@@ -110,22 +110,18 @@ def test_summary_without_class_field_says_so(boxes):
         township_summary(towns, towns)
 
 
-# --- the atlas ------------------------------------------------------------------------------------------
+# --- the atlas ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def risk_grid(demo_county, tmp_path_factory):
-    """A 400 m risk grid over the demo county: level 1 + (row + col) % 4, 10 + row people per cell."""
-    import geopandas as gpd
-    import shapely
-    from riskmap.risk_plugin.io import write_vector
-    towns = gpd.read_file(demo_county["townships"])
-    minx, miny, maxx, maxy = towns.total_bounds
-    xs, ys = np.arange(minx, maxx, 400.0), np.arange(miny, maxy, 400.0)
-    col, row = np.meshgrid(np.arange(len(xs)), np.arange(len(ys)))
-    cells = shapely.box(minx + 400 * col.ravel(), miny + 400 * row.ravel(),
-                        minx + 400 * (col.ravel() + 1), miny + 400 * (row.ravel() + 1))
-    grid = gpd.GeoDataFrame({"risk_level": 1 + (row.ravel() + col.ravel()) % 4, "people": 10.0 + row.ravel()},
-                            geometry=cells, crs=towns.crs)
-    return write_vector(grid, tmp_path_factory.mktemp("atlas_grid") / "fourcolor.gpkg")
+def risk_grid(alg, demo_county, tmp_path_factory):
+    """The real chain on the small demo county: 100-year flood classes → four-colour risk on a 100 m grid
+    clipped to the townships (riskmap:floodhazard, riskmap:fourcolorrisk)."""
+    d = tmp_path_factory.mktemp("atlas_chain")
+    flood = alg("riskmap:floodhazard", {"DEPTH": demo_county["flood_depth_100"], "OUTPUT": str(d / "flood_hazard.tif")})
+    res = alg("riskmap:fourcolorrisk", {"HAZARD": flood["OUTPUT"], "POPULATION": demo_county["population"],
+                                        "BUILDINGS": demo_county["buildings"], "FACILITIES": demo_county["facilities"],
+                                        "TOWNSHIPS": demo_county["townships"], "SUPPORT": 0, "CELL_SIZE": 100,
+                                        "OUTPUT": str(d / "fourcolor_grid.gpkg")})
+    return res["OUTPUT"]
 
 
 def expected_people(townships, grid):
@@ -133,6 +129,7 @@ def expected_people(townships, grid):
     import geopandas as gpd
     t = gpd.read_file(townships)
     g = gpd.read_file(grid)
+    assert set(g["risk_level"]) >= {1, 4} and g["people"].sum() > 1000   # a real map with people on it
     g["cell_area"] = g.area
     parts = gpd.overlay(g, t[["名称", "geometry"]], how="intersection")
     parts["p"] = parts["people"] * parts.area / parts["cell_area"]

@@ -259,6 +259,14 @@ def test_recognition_of_styles(engine, county):
     assert recognise(["名称", "利用率"], "x", lambda c: [0.5, 1.2]).key == "shelter_utilisation"
     # a '类别' field whose values are no shelter class does not make a shelter layer
     assert recognise(["类别"], "土地利用", lambda c: ["耕地", "林地"]).key == "other"
+    assert recognise(["shelter_class", "name"], "shelter_catchments", lambda c: ["emergency"]).key == "catchments"
+    # rasters: whole numbers 0..4 are classes (risk by name), anything else a ramp
+    from riskmap.risk_plugin.webmap_layers import recognise_raster
+    assert recognise_raster("composite_zoning", [0, 1, 4]).key == "hazard_classes"
+    assert recognise_raster("fourcolor_risk", [1, 2, 4]).key == "risk_levels"
+    assert recognise_raster("fourcolor_risk", [0, 1, 2]).key == "hazard_classes"
+    assert recognise_raster("flood_depth_100", [0.0, 0.3, 2.5]).key == "continuous_ramp"
+    assert recognise_raster("population", [0, 12, 230]).key == "continuous_ramp"
 
 
 def test_parameter_errors(engine, county, tmp_path):
@@ -393,15 +401,21 @@ def test_popup_opens_and_payloads_stay_text(browser, page):
     assert browser.find_elements("css selector", "img[src='x']") == []
 
 
-def test_demo_county_map_and_screenshot(engine, demo_county, browser, tmp_path):
-    """The demo county's layers in one map: under 15 MB, opens, and gives the README screenshot."""
+def test_demo_county_map_and_screenshot(alg, demo_county, browser, tmp_path):
+    """The small demo county through the chain (flood classes → four-colour risk grid) and its layers in one
+    map: under 15 MB, opens offline, and gives the README screenshot."""
     import geopandas as gpd
     from riskmap.risk_plugin.webmap import export_webmap
-    names = ["townships", "villages", "roads", "rivers", "shelters", "geohazard_points"]
+    flood = alg("riskmap:floodhazard", {"DEPTH": demo_county["flood_depth_100"], "OUTPUT": str(tmp_path / "flood.tif")})
+    risk = alg("riskmap:fourcolorrisk", {"HAZARD": flood["OUTPUT"], "POPULATION": demo_county["population"],
+                                         "BUILDINGS": demo_county["buildings"], "FACILITIES": demo_county["facilities"],
+                                         "TOWNSHIPS": demo_county["townships"], "SUPPORT": 0, "CELL_SIZE": 100,
+                                         "OUTPUT": str(tmp_path / "fourcolor_grid.gpkg")})["OUTPUT"]
+    paths = [risk] + [demo_county[n] for n in ("townships", "villages", "roads", "rivers", "shelters", "geohazard_points")]
     out = tmp_path / "demo.html"
-    result = export_webmap([demo_county["flood_depth_100"]] + [demo_county[n] for n in names], out,
-                           title="演示县自然灾害风险图 / Demo county risk map", source="riskmap 演示数据 / demo data")
-    assert result["features"] == sum(len(gpd.read_file(demo_county[n])) for n in names)
+    result = export_webmap([flood["OUTPUT"]] + paths, out, title="演示县自然灾害风险图 / Demo county risk map",
+                           source="riskmap 演示数据 / demo data")
+    assert result["features"] == sum(len(gpd.read_file(p)) for p in paths)
     assert out.stat().st_size < 15e6
     open_page(browser, out, fit_county=False)
     assert [u for u in requests_made(browser) if re.match(r"(https?|wss?|ftp):", u)] == []

@@ -4,7 +4,8 @@ import tempfile
 from pathlib import Path
 
 from qgis.core import (QgsExpressionContextUtils, QgsFeature, QgsField, QgsFillSymbol, QgsLayoutExporter,
-                       QgsLayoutItemMap, QgsLayoutItemPage, QgsLayoutTableColumn, QgsPalLayerSettings, QgsProcessing,
+                       QgsLayoutItemMap, QgsLayoutItemPage, QgsLayoutTableColumn, QgsMapLayerLegendUtils, QgsPalLayerSettings,
+                       QgsProcessing,
                        QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterFolderDestination,
@@ -12,7 +13,7 @@ from qgis.core import (QgsExpressionContextUtils, QgsFeature, QgsField, QgsFillS
                        QgsPrintLayout, QgsProject, QgsRasterLayer, QgsReadWriteContext, QgsRenderContext, QgsRuleBasedRenderer,
                        QgsTextBufferSettings, QgsTextFormat, QgsVectorLayer, QgsVectorLayerSimpleLabeling,
                        QgsConditionalStyle, QgsCoordinateReferenceSystem, QgsWkbTypes)
-from qgis.PyQt.QtCore import QVariant
+from qgis.PyQt.QtCore import QVariant, Qt
 from qgis.PyQt.QtGui import QColor, QFont
 from qgis.PyQt.QtXml import QDomDocument
 
@@ -329,11 +330,20 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         root.addLayer(coverage)
         for lay, style in styled:
             node = root.addLayer(lay)
-            if style.kind == "classes":
-                node.setName(cl.title(cl.class_table(style.key)))
+            table = cl.class_table(style.key) if style.kind == "classes" else None
+            if table is not None:   # '~' is the legend's wrap character: long headings go on two lines
+                node.setName(f"{table.get('title_zh', '')} /~{table.get('title_en', '')}")
             elif style.kind == "base" and style.key != "other":
                 st = cl.base_style(style.key)
                 node.setName(f"{st['zh']} / {st['en']}")
+        legend.setWrapString("~")
+        model = legend.model()
+        for node in root.findLayers():   # a ramp's first legend line is the band name ("Band 1 (Gray)"): drop it
+            if isinstance(node.layer(), QgsRasterLayer):
+                nodes = model.layerLegendNodes(node)
+                if len(nodes) > 1 and str(nodes[0].data(Qt.DisplayRole)).startswith("Band "):
+                    QgsMapLayerLegendUtils.setLegendNodeOrder(node, list(range(1, len(nodes))))
+                    model.refreshLayerLegend(node)
         legend.refresh()
 
     @staticmethod

@@ -27,6 +27,10 @@ MERGED_LABEL = "合并图斑数 / merged features"
 # thousands of SVG circles opens slowly on a meeting-room laptop, and they hide everything under them.
 SHOW_MAX_POINTS = 5_000
 
+# Class polygon layers with more features than this (a grid) are drawn without outlines: cell edges would grey
+# the map out at county scale (web map and print atlas).
+OUTLINE_MAX_FEATURES = 2_000
+
 # Fields shown in a popup (after the class label). Key attributes come first (see NAME_FIELDS).
 MAX_POPUP_FIELDS = 12
 
@@ -82,11 +86,9 @@ BASE_NAME_WORDS = (
     ("villages", ("village", "行政村", "村界", "村")),
 )
 
-# Rasters: class table by words in the name. Anything else is drawn with the continuous ramp.
-RASTER_NAME_WORDS = (
-    ("risk_levels", ("risk", "fourcolor", "four_color", "风险")),
-    ("hazard_classes", ("zone", "zoning", "class", "hazard", "区划", "分区", "易发", "危险性")),
-)
+# Rasters whose values are whole numbers 0..4 are class rasters; these words in the name make them risk levels
+# (1..4), otherwise hazard classes (0..4). Anything else is drawn with the continuous ramp.
+RASTER_RISK_WORDS = ("risk", "fourcolor", "four_color", "风险")
 
 # Fields that name a feature: shown first in popups.
 NAME_FIELDS = ("名称", "name", "隐患点名称", "场所名称", "乡镇", "township", "村", "village", "统一编号", "code")

@@ -1,10 +1,12 @@
-# The printable township atlas: one A4 page per township with composite zoning, geohazard points, shelters and
-# base layers, an inset locator, legend, scale bar, north arrow; PDF plus a PNG per page.
+# The printable township atlas: one A4 page per township with the four-colour risk grid (80_fourcolor),
+# geohazard points, shelters and base layers, an inset locator, legend, scale bar, north arrow, and the table of
+# people per risk level in the township (from the same grid); PDF plus a PNG per page.
 STEPS = [
     {"title": "乡镇风险图集 / Township atlas", "alg": "riskmap:printatlas",
      "params": {"COVERAGE": "{data}/townships.gpkg",
-                "LAYERS": ["{out}/composite_zoning.tif", "{data}/villages.gpkg", "{data}/roads.gpkg",
+                "LAYERS": ["{out}/fourcolor_grid.gpkg", "{data}/villages.gpkg", "{data}/roads.gpkg",
                            "{data}/rivers.gpkg", "{out}/threat_points.gpkg", "{out}/shelters_capacity.gpkg"],
+                "SUMMARY": "{out}/fourcolor_grid.gpkg",
                 "TITLE": "示范县乡镇自然灾害风险图 / Demo county township risk maps",
                 "SOURCE": "riskmap 示范县 (虚构数据) / riskmap demo county (fictional data)",
                 "OUTPUT_PDF": "{out}/atlas.pdf", "OUTPUT_PNG_DIR": "{out}/atlas_pages"},
