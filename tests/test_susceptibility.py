@@ -452,3 +452,35 @@ def test_bench_runs_at_small_size(tmp_path):
     wall = float(re.search(r"imports\) \| ([\d.]+) \|", text).group(1))
     assert gdal_s > 0 and wall / (gdal_s + 0.0005) - 0.05 <= ratio <= wall / (gdal_s - 0.0005) + 0.05   # 3 decimals
     assert (tmp_path / "work" / "susceptibility_2km" / "susc_zones.tif").exists()
+
+
+def test_zones_load_styled_by_hazard_classes(riskmap, tiny, tmp_path):
+    """As QGIS shows it: zones 1..4 in the official colours with 低 … 极高 labels; units by hazard_class."""
+    import processing
+    import shapely
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
+    from riskmap.risk_plugin.classes import class_table
+    project = QgsProject.instance()
+    project.clear()
+    context = QgsProcessingContext()
+    context.setProject(project)
+    processing.runAndLoadResults("riskmap:landslidesusceptibility", {
+        "DEM": tiny["dem"], "INVENTORY": tiny["inv"], "CATEGORICAL_RASTERS": [tiny["lith"]], "DEM_FACTORS": [0],
+        "N_CLASSES": 2, "FOLDS": 2, "OUTPUT_INDEX": str(tmp_path / "i.tif"), "OUTPUT_ZONES": str(tmp_path / "z.tif"),
+        "OUTPUT_REPORT": str(tmp_path / "r.csv")}, feedback=QgsProcessingFeedback(), context=context)
+    zones = [l for l in project.mapLayers().values() if l.source().endswith("z.tif")][0]
+    expected = {c["value"]: c for c in class_table("hazard_classes")["classes"] if c["value"] in (1, 2, 3, 4)}
+    got = {c.value: c for c in zones.renderer().classes()}
+    assert set(got) >= {1, 2, 3, 4}
+    for v, c in expected.items():
+        assert got[v].color.name().upper() == c["color"].upper() and got[v].label.startswith(c["zh"])
+    boxes = [shapely.box(X0 + i * 200, Y0, X0 + i * 200 + 100, Y0 + 100) for i in range(8)]
+    units = write_gpkg(tmp_path / "u.gpkg", {"s": [1.0, 2, 3, 4, 5, 6, 7, 8], "n": [0, 0, 0, 1, 0, 2, 3, 1]}, boxes)
+    processing.runAndLoadResults("riskmap:unitsusceptibility", {
+        "UNITS": units, "FACTOR_FIELDS": ["s"], "LANDSLIDE_FIELD": "n", "FOLDS": 2, "N_CLASSES": 2,
+        "OUTPUT": str(tmp_path / "uo.gpkg")}, feedback=QgsProcessingFeedback(), context=context)
+    lay = [l for l in project.mapLayers().values() if "uo.gpkg" in l.source()][0]
+    assert lay.renderer().classAttribute() == "hazard_class"
+    cats = {c.value(): c for c in lay.renderer().categories()}
+    assert cats[4].symbol().color().name().upper() == expected[4]["color"].upper()
+    project.clear()
