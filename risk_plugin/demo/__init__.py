@@ -31,6 +31,7 @@ STREAM_KM2 = 1.0         # rivers drain at least 1 km²
 MAIN_RIVER_KM2 = 8.0     # flood zones along rivers draining at least 8 km²
 NODATA = -9999.0
 ROAD_CELL = 90.0         # least-cost road routing grid
+MAX_HYDRO_CELLS = 4000   # the hydrology grid stays ≤ 4000 × 4000 (e.g. 90 m for a 300 km county)
 
 
 def county_bounds(size_km):
@@ -49,7 +50,7 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
     out.mkdir(parents=True, exist_ok=True)
     bounds = county_bounds(size_km)
     minx, miny, maxx, maxy = bounds
-    hcell = max(HYDRO_CELL, cell_size)
+    hcell = max(HYDRO_CELL, cell_size, size_km * 1000 / MAX_HYDRO_CELLS)
     zoom = int(round(hcell / cell_size))
     hcell = cell_size * zoom
     nc = int(round(size_km * 1000 / hcell))
