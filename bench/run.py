@@ -21,18 +21,25 @@ def main(argv=None):
     args = ap.parse_args(argv)
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    sections = []
+    results = Path(__file__).resolve().parent / "results"
+    results.mkdir(exist_ok=True)
     import bench
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
         if not info.name.startswith("bench_") or (args.only and args.only not in info.name):
             continue
         mod = importlib.import_module(f"bench.{info.name}")
         t0 = time.time()
-        sections.append(mod.run(work))
-        print(f"{info.name}: {time.time() - t0:.0f} s", flush=True)
-    header = (f"# Benchmarks\n\nCommand: `make bench` (= `python -m bench.run --out BENCHMARKS.md`)\n\n"
-              f"Machine: {platform.machine()}, {platform.python_version()}, 2 cores, 24 GiB. "
-              f"Run {time.strftime('%Y-%m-%d %H:%M')}.\n\n")
+        section = mod.run(work)
+        took = time.time() - t0
+        stamp = f"\n\n*Measured {time.strftime('%Y-%m-%d %H:%M')} in {took:.0f} s by `python -m bench.run --only {info.name[6:]}`.*\n"
+        (results / f"{info.name}.md").write_text(section.rstrip() + stamp, encoding="utf-8")
+        print(f"{info.name}: {took:.0f} s", flush=True)
+    # BENCHMARKS.md = every section measured so far (bench/results/), so one section can be re-run alone
+    sections = [p.read_text(encoding="utf-8") for p in sorted(results.glob("bench_*.md"))]
+    header = (f"# Benchmarks\n\nCommand: `make bench` (= `python -m bench.run --out BENCHMARKS.md`); one job: "
+              f"`python -m bench.run --only NAME`. Set `RISKMAP_BENCH_KM` for a smaller trial county.\n\n"
+              f"Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores, 24 GiB, QGIS 3.22; "
+              f"each comparison runs both sides in the same process run, one after the other.\n\n")
     Path(args.out).write_text(header + "\n\n".join(sections) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
