@@ -100,15 +100,10 @@ def _python(code, cwd):
 
 
 def county(work):
-    """The demo county at KM km (generated once, then reused)."""
+    """The shared demo county at KM km (bench.common: generated once for every bench module)."""
     sys.path.insert(0, str(REPO))
-    from risk_plugin import demo
-    folder = work / f"county_{KM:g}km"
-    names = ["roads", "buildings", "shelter_candidates"]
-    if all((folder / f"{n}.gpkg").exists() for n in names):
-        return {n: str(folder / f"{n}.gpkg") for n in names}
-    townships = max(2, int(round(10 * (KM / 30.0) ** 2)))
-    return demo.generate(folder, size_km=KM, cell_size=20.0 if KM > 30 else 10.0, townships=townships, seed=2025)
+    from bench.common import county as shared_county
+    return shared_county(work, size_km=KM, cell_size=10.0)
 
 
 def prepare(paths, work):
