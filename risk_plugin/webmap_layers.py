@@ -147,7 +147,7 @@ def _popup_values(df):
         if pd.api.types.is_bool_dtype(s):
             s = s.map({True: "是 / yes", False: "否 / no"})
         elif pd.api.types.is_float_dtype(s):
-            s = s.round(2)
+            s = s.astype("float64").round(2)    # float32 41.92 would print as 41.91999816894531
             inf = np.isinf(s.to_numpy())
             if inf.any():   # e.g. utilisation of a shelter with no capacity: JSON has no infinity
                 s = s.astype(object)

@@ -192,7 +192,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
             self._export_pngs(atlas, png_dir, dpi)
         progress.set(100)
         return {self.OUTPUT_PDF: pdf, self.OUTPUT_PNG_DIR: png_dir, "PAGES": n_pages,
-                "PEOPLE_OUTSIDE": summary.outside if summary is not None else 0.0}
+                "PEOPLE_OUTSIDE": round(summary.outside, 3) if summary is not None else 0.0}
 
     # --- pieces ----------------------------------------------------------------------------------------
     @staticmethod
