@@ -115,23 +115,27 @@ def pipeline(items, compute, consume, progress, workers):
     progress.set(0)
     if workers <= 1:
         for j, item in enumerate(items):
-            progress.set(100.0 * j / n)
             consume(item, compute(item))
-        progress.set(100)
+            progress.set(100.0 * (j + 1) / n)
         return
-    pending = deque()
+    pending, consumed = deque(), 0
+
+    def next_done():
+        nonlocal consumed
+        done, fut = pending.popleft()
+        progress.check()
+        consume(done, fut.result())
+        consumed += 1
+        progress.set(100.0 * consumed / n)
+
     with ThreadPoolExecutor(workers) as pool:
         try:
-            for j, item in enumerate(items):
+            for item in items:
                 pending.append((item, pool.submit(compute, item)))
                 if len(pending) >= 2 * workers:
-                    done, fut = pending.popleft()
-                    progress.set(100.0 * (j + 1 - len(pending)) / n)
-                    consume(done, fut.result())
+                    next_done()
             while pending:
-                done, fut = pending.popleft()
-                progress.set(100.0 * (n - len(pending)) / n)
-                consume(done, fut.result())
+                next_done()
         except BaseException:
             for _, fut in pending:
                 fut.cancel()
