@@ -6,7 +6,7 @@ The template is plain QGIS: open it in the layout designer (Project ▸ New Prin
 Template) to restyle it. riskmap:printatlas finds its items by id and fills them in:
 main_map, inset_map, legend, scalebar, north_arrow, title, date, source, crs_note, page_number,
 summary_title and the frame summary_table. Texts use layout variables the algorithm sets:
-@riskmap_title, @riskmap_source, @riskmap_crs, @riskmap_summary_title.
+@riskmap_title, @riskmap_source, @riskmap_crs, @riskmap_summary_title, @riskmap_date (empty: today).
 A4 landscape, millimetres.
 """
 from pathlib import Path
@@ -129,7 +129,8 @@ def build(project):
     legend.setStyleMargin(QgsLegendStyle.SymbolLabel, QgsLegendStyle.Top, 0.8)
     place(legend, 205, 121, 82, 66, "legend")
 
-    label("制图日期 / Date: [% format_date(now(), 'yyyy-MM-dd') %]", 10, 189, 90, 5, "date", size=7.5)
+    label("制图日期 / Date: [% coalesce(@riskmap_date, format_date(now(), 'yyyy-MM-dd')) %]", 10, 189, 90, 5, "date",
+          size=7.5)
     label("第 [% @atlas_featurenumber %] / [% @atlas_totalfeatures %] 页 / page", 205, 189, 82, 5, "page_number",
           size=7.5, align=Qt.AlignRight)
     label("数据来源 / Data source: [% @riskmap_source %]", 10, 194, 277, 5, "source", size=7.5)

@@ -55,7 +55,8 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
     NAME_ZH, NAME_EN = "乡镇风险图集 (打印)", "Township atlas (print)"
     GROUP_ID, GROUP_ZH, GROUP_EN = "briefing", "汇报成果", "Briefing outputs"
     COVERAGE, NAME_FIELD, LAYERS, SUMMARY, PEOPLE_FIELD = "COVERAGE", "NAME_FIELD", "LAYERS", "SUMMARY", "PEOPLE_FIELD"
-    TITLE, SOURCE, DPI, OUTPUT_PDF, OUTPUT_PNG_DIR = "TITLE", "SOURCE", "DPI", "OUTPUT_PDF", "OUTPUT_PNG_DIR"
+    TITLE, SOURCE, DATE, DPI = "TITLE", "SOURCE", "DATE", "DPI"
+    OUTPUT_PDF, OUTPUT_PNG_DIR = "OUTPUT_PDF", "OUTPUT_PNG_DIR"
     HELP = (
         "用打印布局模板 styles/atlas.qpt 为每个乡镇出一页图 (QGIS 图集): 标题、主图、图例、比例尺、指北针、日期、数据来源、"
         "坐标系说明、位置索引图, 以及本乡镇分等级人口表。输出 PDF (一页一乡镇) 和每页 PNG。图层按字段自动配色 "
@@ -70,6 +71,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         "riskmap:exposure OUTPUT_UNITS layer (pop_c0…pop_c4): its people are summed per township (polygons split by "
         "area share, points by location); <b>PEOPLE_FIELD</b> (default: people / population / 人口 …). "
         "<b>TITLE</b> (default: " + DEFAULT_TITLE + "), <b>SOURCE</b>: data source line. "
+        "<b>DATE</b>: date on the pages (default today). "
         f"<b>DPI</b> (default {D.ATLAS_DPI}): resolution of the PNGs and of rasters in the PDF.<br>"
         "<b>OUTPUT_PDF</b>: the atlas PDF. <b>OUTPUT_PNG_DIR</b> (optional): folder of page_001.png …<br>"
         "Numeric outputs <b>PAGES</b> (= townships) and <b>PEOPLE_OUTSIDE</b> (summary people outside every township).")
@@ -92,6 +94,10 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         self.addParameter(QgsProcessingParameterString(self.TITLE, "标题 / Title", defaultValue=DEFAULT_TITLE))
         self.addParameter(QgsProcessingParameterString(self.SOURCE, "数据来源 / Data source", defaultValue="",
                                                        optional=True))
+        date = QgsProcessingParameterString(self.DATE, "制图日期 / Date (默认今天 / default today)", defaultValue="",
+                                            optional=True)
+        date.setFlags(date.flags() | date.FlagAdvanced)
+        self.addParameter(date)
         dpi = QgsProcessingParameterNumber(self.DPI, "分辨率 / DPI", QgsProcessingParameterNumber.Integer,
                                            D.ATLAS_DPI, minValue=50, maxValue=600)
         dpi.setFlags(dpi.flags() | dpi.FlagAdvanced)
@@ -111,6 +117,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         title = self.parameterAsString(parameters, self.TITLE, context) or DEFAULT_TITLE
         source = self.parameterAsString(parameters, self.SOURCE, context) or "—"
         dpi = self.parameterAsInt(parameters, self.DPI, context)
+        date = self.parameterAsString(parameters, self.DATE, context) or None
         pdf = self.parameterAsFileOutput(parameters, self.OUTPUT_PDF, context)
         png_dir = self.parameterAsString(parameters, self.OUTPUT_PNG_DIR, context) or None
 
@@ -154,6 +161,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         layout = self._layout(project)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_title", title)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_source", source)
+        QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_date", date)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_crs", f"{crs.authid()} · {crs.description()}")
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_summary_title",
                                                     "分等级人口 / People per level" if summary is not None else "")
