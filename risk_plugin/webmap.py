@@ -23,6 +23,11 @@ import json
 import re
 from pathlib import Path
 
+import folium
+from branca.element import Element, MacroElement
+from folium.map import Layer
+from jinja2 import Template
+
 from . import classes as cl
 from .definitions import webmap as D
 from .errors import parameter_error
@@ -148,19 +153,15 @@ def _legend_vector(layer):
 
 
 # --- page ----------------------------------------------------------------------------------------------
-class _Raw:
+class _Raw(Element):
     """A branca element that renders a fixed string (never through Jinja: vendored JS may hold '{{')."""
 
-    @staticmethod
-    def make(text, name):
-        from branca.element import Element
+    def __init__(self, text, name):
+        super().__init__()
+        self._text, self._name = text, name
 
-        class Raw(Element):
-            def render(self, **kwargs):
-                return text
-        el = Raw()
-        el._name = name
-        return el
+    def render(self, **kwargs):
+        return self._text
 
 
 def _title_html(title, date, source, crs_note):
@@ -202,10 +203,6 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
     ``simplify_tolerance``: metres, Douglas-Peucker on lines and polygons; rasters are resampled to a cell no
     finer than this. ``date``: shown on the page (default today).
     """
-    import folium
-    from branca.element import MacroElement
-    from jinja2 import Template
-
     progress = ensure(progress)
     basemap = (basemap or "none").lower()
     if basemap not in D.BASEMAPS:
@@ -239,13 +236,13 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
             prepared.append(lay)
     progress.set(80)
 
-    m = folium.Map(location=None, tiles=None, zoom_control=False, control_scale=False, prefer_canvas=False, zoom_snap=0.25,
-                   crs="EPSG4326" if basemap == "tianditu" else "EPSG3857",
+    m = folium.Map(location=None, tiles=None, zoom_control=False, control_scale=False, prefer_canvas=False,
+                   zoom_snap=0.25, crs="EPSG4326" if basemap == "tianditu" else "EPSG3857",
                    max_zoom=17 if basemap == "tianditu" else 19)
     m.default_js, m.default_css = [], []          # folium would link its CDN scripts: Leaflet is inlined instead
     fig = m.get_root()
     fig.title = esc(title)
-    fig.header.add_child(_Raw.make(
+    fig.header.add_child(_Raw(
         f'<meta name="generator" content="riskmap webmap, Leaflet {LEAFLET_VERSION}" />\n'
         f"<style>\n{leaflet_css()}\n</style>\n<style>\n{PAGE_CSS.read_text(encoding='utf-8')}\n</style>\n"
         f"<script>\n{(LEAFLET_DIR / 'leaflet.js').read_text(encoding='utf-8')}\n</script>\n"
@@ -307,7 +304,7 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
         sec["id"] = f"riskmap-legend-{j}"
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    fig.html.add_child(_Raw.make(_title_html(title, date, source, _crs_note(basemap)) + _legend_html(legend),
+    fig.html.add_child(_Raw(_title_html(title, date, source, _crs_note(basemap)) + _legend_html(legend),
                                  "riskmap_furniture"), name="riskmap_furniture")
     s = min(b[0] for b in bounds)
     w = min(b[1] for b in bounds)
@@ -361,21 +358,16 @@ def _shown(lay, prepared):
 
 
 # --- folium elements -------------------------------------------------------------------------------------
-def _layer_base():
-    from folium.map import Layer
-    return Layer
-
-
-class _VectorLayer(_layer_base()):
+class _VectorLayer(Layer):
     """A vector layer drawn by riskmap.vectorLayer (webmap.js) from compact data."""
 
     def __init__(self, lay, show=True):
-        from jinja2 import Template
         super().__init__(name=esc(lay.name), overlay=True, control=True, show=show)
         self._name = "RiskmapVector"
         fam = lay.family
-        opts = {"name": lay.name, "pane": f"riskmap-{_pane(lay)}", "radius": _radius(len(lay)), "labels": lay.popup_labels,
-                "labelColumn": lay.label_column, "popup": bool(lay.popup_labels) or lay.style.kind == "classes"}
+        opts = {"name": lay.name, "pane": f"riskmap-{_pane(lay)}", "radius": _radius(len(lay)),
+                "labels": lay.popup_labels, "labelColumn": lay.label_column,
+                "popup": bool(lay.popup_labels) or lay.style.kind == "classes"}
         if lay.style.kind == "classes":
             table = cl.class_table(lay.style.key)
             opts["styles"] = [_class_style(c["color"], fam, D.FILL_OPACITY) for c in table["classes"]]
@@ -400,11 +392,10 @@ class _VectorLayer(_layer_base()):
                                   "{% endmacro %}")
 
 
-class _ImageLayer(_layer_base()):
+class _ImageLayer(Layer):
     """A raster as a Leaflet image overlay (data: URL PNG)."""
 
     def __init__(self, lay, opacity, show=True):
-        from jinja2 import Template
         super().__init__(name=esc(lay.name), overlay=True, control=True, show=show)
         self._name = "RiskmapImage"
         s, w, n, e = lay.bounds
