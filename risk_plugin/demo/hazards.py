@@ -95,7 +95,7 @@ def geohazard_points(slope, dist_bldg_m, transform, cell, bldg, villages, rng, c
 def landslide_inventory(slope, curvature, transform, rng, crs, n_each):
     """Landslides where slopes are steep and concave (logistic in slope), and as many
     random non-landslide points: field ``landslide`` 1/0, like a survey inventory."""
-    p = 1.0 / (1.0 + np.exp(-(slope - 30.0) / 4.0)) * (1.0 + 0.5 * (curvature < 0))
+    p = 1.0 / (1.0 + np.exp(-(slope - 32.0) / 3.0)) * (1.0 + 0.5 * (curvature < 0))
     p = p.ravel() / p.sum()
     pos = rng.choice(p.size, size=n_each, replace=False, p=p)
     neg = rng.choice(p.size, size=n_each, replace=False)

@@ -54,7 +54,7 @@ def drainage_tree(k, size_m, rng):
     return x.ravel(), y.ravel(), parent, dist, acc
 
 
-def synth_dem(shape_coarse, zoom, rng, relief=1250.0, base=300.0, spacing_m=650.0, cell=30.0):
+def synth_dem(shape_coarse, zoom, rng, relief=1250.0, base=300.0, spacing_m=1300.0, cell=30.0):
     """DEM on the coarse (hydrology) grid and on the fine grid.
 
     Valleys follow a random dendritic network (drainage_tree) whose floors rise upstream;
