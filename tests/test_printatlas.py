@@ -206,9 +206,12 @@ def test_pages_carry_title_furniture_and_people_per_level(atlas, demo_county, ri
 
 def test_printatlas_through_qgis_process(qgis_process, demo_county, risk_grid, tmp_path):
     import geopandas as gpd
+    """Batch run without SUMMARY: the pages come out without the people table."""
     code, results, log = qgis_process.run("riskmap:printatlas", {
-        "COVERAGE": demo_county["townships"], "LAYERS": [risk_grid, demo_county["roads"]], "SUMMARY": risk_grid,
+        "COVERAGE": demo_county["townships"], "LAYERS": [risk_grid, demo_county["roads"]],
         "OUTPUT_PDF": str(tmp_path / "qp.pdf")})
     assert code == 0
     n = len(gpd.read_file(demo_county["townships"]))
     assert results["PAGES"] == n and pdf_pages(tmp_path / "qp.pdf") == n
+    text = pdf_text(tmp_path / "qp.pdf", 1)
+    assert "图例 / Legend" in text and "People per level" not in text and "合计 / Total" not in text

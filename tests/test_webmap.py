@@ -294,6 +294,15 @@ def test_tianditu_uses_cgcs2000_lonlat_tiles(engine, county, tmp_path):
     assert '"zoomOffset": 1' in html
 
 
+def test_osm_basemap_is_an_optional_online_layer(engine, county, tmp_path):
+    from riskmap.risk_plugin.webmap import export_webmap, external_references
+    out = tmp_path / "osm.html"
+    export_webmap([county["townships"]], out, basemap="osm")
+    html = out.read_text(encoding="utf-8")
+    assert "crs: L.CRS.EPSG3857" in html and '"https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in html
+    assert external_references(html) == []        # tiles are fetched by script, at run time, only if online
+
+
 def test_html_is_self_contained_and_escaped(page):
     from riskmap.risk_plugin.webmap import external_references
     path, result = page
