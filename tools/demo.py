@@ -54,13 +54,38 @@ def main(argv=None):
         results = qgis_process(step["alg"], {k: fill(v, data, out) for k, v in step["params"].items()})
         for key in step.get("report", []):
             print(f"    {key} = {results.get(key)}")
-            summary[f"{step['alg']}:{key}"] = results.get(key)
+            summary.setdefault(f"{step['alg']}:{key}", results.get(key))
         print(f"    {time.time() - t0:.1f} s", flush=True)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    print_summary(summary, out)
+
+
+def print_summary(summary, out):
+    """What a leader asks first: people per risk level, shelter service, the most at-risk villages, the files."""
+    levels = [("重大", 1), ("较大", 2), ("一般", 3), ("低", 4)]
+    print("\n==== 示范县风险摘要 / Demo county summary ====")
+    people = [summary.get(f"riskmap:fourcolorrisk:PEOPLE_LEVEL_{k}") for _, k in levels]
+    if all(p is not None for p in people):
+        print("各风险等级人口 / People per risk level: " +
+              ", ".join(f"{zh}风险 {p:,.0f}" for (zh, _), p in zip(levels, people)))
+    served = summary.get("riskmap:sheltercoverage:POPULATION_SERVED")
+    if served is not None:
+        print(f"避难场所 / Shelters: 已安置 served {served:,.0f}, 未安置 unserved "
+              f"{summary.get('riskmap:sheltercoverage:POPULATION_UNSERVED', 0):,.0f} "
+              f"of {summary.get('riskmap:sheltercoverage:POPULATION_TOTAL', 0):,.0f}")
+    villages = out / "fourcolor_villages.gpkg"
+    if villages.exists():
+        import geopandas as gpd
+        v = gpd.read_file(villages)
+        top = v.sort_values(["risk_level", "people_in_hazard"], ascending=[True, False]).head(5)
+        print("风险最高的五个村 / Five most at-risk villages:")
+        for _, r in top.iterrows():
+            print(f"  {r.get('township_name', '')} {r['unit_name']}: {r['risk_zh']} / {r['risk_en']}, "
+                  f"{r['people_in_hazard']:,.0f} people in hazard zones")
     print(f"\n输出目录 / Outputs: {out}")
-    for path in sorted(out.glob("*")):
-        if path.is_file():
-            print(f"  {path}")
+    for name in ("webmap.html", "atlas.pdf", "township_report.xlsx", "overview.png"):
+        if (out / name).exists():
+            print(f"  {name:22s} {out / name}")
 
 
 if __name__ == "__main__":
