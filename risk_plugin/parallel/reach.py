@@ -1,0 +1,148 @@
+"""Shelter reach on Dask, partitioned by township with a buffer, so that no demand near a border is lost.
+
+A drop-in version of :func:`risk_plugin.shelters.reach` (same arguments, same :class:`Reach`):
+:func:`risk_plugin.shelter_run.shelter_coverage` calls it as ``shelters.reach`` and everything else
+(snapping, allocation by capacity, statuses, tables) runs unchanged on the driver.
+
+Partitions. Every demand unit belongs to exactly one partition: the first township polygon holding it
+(layer order), else the nearest township. A partition's task gets
+
+- its demand units;
+- every shelter within R of their extent, R = the largest service distance of a usable shelter;
+- the road segments within R + MAX_SNAP of that extent, plus the segments its shelters and demand
+  units are snapped to, as a sub-graph with the full graph's nodes and lengths.
+
+Why nothing is lost. A walk of length d <= R from a shelter to a demand unit (snap + road + snap) never
+leaves the disc of radius d around the demand unit: every point of it is within R of the partition's
+extent. So the shelter is in the partition's set, every segment of the walk is in its sub-graph, and
+the shortest walk found there is the one found on the whole graph (Dijkstra's distances are the unique
+solution of d(v) = min over neighbours u of d(u) + w(u, v), which the sub-graph contains for every node
+on such a walk). Snapping is done once on the whole graph and handed down. The union of the partitions'
+pairs is therefore the set of pairs of the one-process run, with the same distances (bit for bit;
+tests/test_dask.py checks). Only their order differs, so per-shelter and per-unit sums can differ in
+the last bits of a float (allocation under the 'nearest' rule sorts the pairs itself).
+"""
+import numpy as np
+import shapely
+
+from .. import shelters as _shelters
+from ..definitions import shelters as D
+from ..network import RoadNetwork, Snap, euclidean_pairs
+from ..progress import ensure
+
+TILE_M = 5000.0   # partition side without townships: a few service distances (GB 50413: 500 m – 2 km)
+
+def partition_of(points, polygons, tile_m=TILE_M):
+    """Partition index per point: the first polygon holding it, else the nearest polygon; without
+    polygons, square tiles of ``tile_m`` metres. Empty geometries go to partition 0."""
+    from ..exposure import assign_units
+    points = np.asarray(points, dtype=object)
+    if not len(points):
+        return np.zeros(0, np.int64)
+    if polygons is None or not len(polygons):
+        x, y = shapely.get_x(shapely.centroid(points)), shapely.get_y(shapely.centroid(points))
+        ok = np.isfinite(x) & np.isfinite(y)
+        key = np.zeros((len(points), 2), np.int64)
+        key[ok] = np.floor(np.column_stack([x[ok], y[ok]]) / tile_m).astype(np.int64)
+        return np.unique(key, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+    polygons = np.asarray(polygons, dtype=object)
+    tree = shapely.STRtree(polygons)
+    part = assign_units(points, polygons, tree) - 1
+    out = np.flatnonzero(part < 0)
+    if len(out):
+        ok = ~(shapely.is_missing(points[out]) | shapely.is_empty(points[out]))
+        if ok.any():
+            pi, gi = tree.query_nearest(points[out[ok]], all_matches=False)
+            part[out[ok][pi]] = gi
+    return np.where(part < 0, 0, part)
+
+
+def _grow(bounds, by):
+    x0, y0, x1, y1 = bounds
+    return shapely.box(x0 - by, y0 - by, x1 + by, y1 + by)
+
+
+def _sub_snap(snap, idx, seg_lut):
+    sub = snap.subset(idx)
+    seg = sub.segment.copy()
+    seg[sub.ok] = seg_lut[seg[sub.ok]]
+    return Snap(sub.ok, seg, sub.offset, sub.distance, sub.x, sub.y)
+
+
+def _pairs_network(piece):
+    """Worker: the partition's sub-graph and its (shelter, demand, metres) pairs in local indices."""
+    xy, u, v, length, feature, ssnap, tsnap, limits = piece
+    return RoadNetwork(xy, u, v, length, feature).pairs_within(ssnap, tsnap, limits)
+
+
+def _pairs_euclidean(piece):
+    src, tgt, limits = piece
+    return euclidean_pairs(src, tgt, limits)
+
+
+def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
+    """A :func:`risk_plugin.shelters.reach` partitioned by ``partitions`` (polygons in the working CRS,
+    townships for example; None: square tiles of ``tile_m``) with tasks on ``dispatcher``.
+    ``buffer_m`` replaces the automatic buffer R (the largest service distance); it exists to show what
+    a too small buffer loses."""
+    partitions = None if partitions is None else np.asarray(partitions, dtype=object)
+
+    def reach(shelter_pts, limits, demand_pts, network=None, max_snap=D.MAX_SNAP, usable=None, progress=None):
+        progress = ensure(progress)
+        shelter_pts = np.asarray(shelter_pts, dtype=object)
+        demand_pts = np.asarray(demand_pts, dtype=object)
+        limits = np.asarray(limits, float).copy()
+        if usable is not None:
+            limits[~np.asarray(usable, bool)] = -1.0
+        n_s, n_t = len(shelter_pts), len(demand_pts)
+        part = partition_of(demand_pts, partitions, tile_m)
+        live = limits > 0
+        R = float(limits[live].max()) if live.any() else 0.0
+        halo = R if buffer_m is None else float(buffer_m)
+        s_tree = shapely.STRtree(shelter_pts)
+        ssnap = tsnap = None
+        if network is not None:
+            ssnap = network.snap(shelter_pts, max_snap)
+            tsnap = network.snap(demand_pts, max_snap)
+            a, b = network.xy[network.seg_u], network.xy[network.seg_v]
+            seg_tree = shapely.STRtree(shapely.box(np.minimum(a[:, 0], b[:, 0]), np.minimum(a[:, 1], b[:, 1]),
+                                                   np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1])))
+        progress.set(15)
+        pieces, index = [], []
+        for p in np.unique(part) if live.any() else []:
+            t_idx = np.flatnonzero(part == p)
+            bounds = shapely.total_bounds(demand_pts[t_idx])
+            if not np.all(np.isfinite(bounds)):
+                continue                                     # only empty geometries: nothing to reach
+            s_idx = np.sort(s_tree.query(_grow(bounds, halo)))           # envelopes: a superset is safe
+            s_idx = s_idx[live[s_idx]]
+            if not len(s_idx):
+                continue
+            if network is None:
+                pieces.append((shelter_pts[s_idx], demand_pts[t_idx], limits[s_idx]))
+            else:
+                segs = seg_tree.query(_grow(bounds, halo + max_snap))
+                snapped = np.r_[ssnap.segment[s_idx][ssnap.ok[s_idx]], tsnap.segment[t_idx][tsnap.ok[t_idx]]]
+                segs = np.unique(np.r_[segs, snapped]).astype(np.int64)
+                nodes = np.unique(np.r_[network.seg_u[segs], network.seg_v[segs]])
+                node_lut = np.full(network.n_nodes, -1, np.int64)
+                node_lut[nodes] = np.arange(len(nodes))
+                seg_lut = np.full(network.n_segments, -1, np.int64)
+                seg_lut[segs] = np.arange(len(segs))
+                pieces.append((network.xy[nodes], node_lut[network.seg_u[segs]], node_lut[network.seg_v[segs]],
+                               network.seg_len[segs], network.seg_feature[segs], _sub_snap(ssnap, s_idx, seg_lut),
+                               _sub_snap(tsnap, t_idx, seg_lut), limits[s_idx]))
+            index.append((s_idx, t_idx))
+        kernel = _pairs_euclidean if network is None else _pairs_network
+        results = dispatcher.map("reach", kernel, pieces, progress=progress.sub(15, 100))
+        s = [si[ls] for (si, _), (ls, _, _) in zip(index, results)]
+        t = [ti[lt] for (_, ti), (_, lt, _) in zip(index, results)]
+        d = [ld for (_, _, ld) in results]
+        s = np.concatenate(s).astype(np.int64) if s else np.zeros(0, np.int64)
+        t = np.concatenate(t).astype(np.int64) if t else np.zeros(0, np.int64)
+        d = np.concatenate(d).astype(float) if d else np.zeros(0)
+        if network is None:
+            return _shelters.Reach(s, t, d, None, None, np.zeros(n_s, np.int64), np.zeros(n_t, np.int64))
+        return _shelters.Reach(s, t, d, ssnap, tsnap, network.component_of(ssnap), network.component_of(tsnap))
+
+    return reach

@@ -1,0 +1,266 @@
+"""Issue 7, scale: the Dask path gives the one-process results.
+
+Every test runs the same engine entry point twice, in one process and on a LocalCluster of 2 worker
+*processes* (processes=True, one thread each, so every kernel, argument and result really crosses a
+process boundary by pickling), and compares:
+
+- susceptibility, exposure, four-color risk: bit-identical rasters, tables and layers (the blocks
+  are the engine's own and are added back in the engine's order);
+- shelter coverage partitioned by township: the same set of (shelter, demand, metres) pairs bit for
+  bit, hence the same statuses; per-shelter and per-unit sums equal to 1e-9 (the pairs come back in
+  another order, so a float sum may differ in its last bits). A hand-built border case shows what
+  the buffer is for: without it the people next to the border lose their only shelter.
+
+Each test also checks that its kernels did run as Dask tasks (the task counts), so a path that
+silently fell back to one process would fail. The demo county is 8 × 8 km: blocks and partitions
+are made small (block size, BLOCK_CELLS) so that every job splits into many pieces.
+"""
+import numpy as np
+import pytest
+
+CRS = "EPSG:4545"
+X0, Y0 = 500000.0, 3300000.0
+
+
+@pytest.fixture(scope="module")
+def dask_client(engine):
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture
+def dispatcher(dask_client):
+    from riskmap.risk_plugin.parallel.dispatch import Dispatcher
+    return Dispatcher(dask_client)
+
+
+@pytest.fixture(scope="module")
+def hazard_tif(demo_county, tmp_path_factory):
+    """Flood hazard classes 0..4 from the demo county's 100-year depth (the demo chain's step 30)."""
+    from riskmap.risk_plugin.flood import flood_hazard
+    out = tmp_path_factory.mktemp("dask_hazard") / "flood_hazard.tif"
+    flood_hazard(str(out), depth=demo_county["flood_depth_100"])
+    return str(out)
+
+
+def run(job, dispatcher, **kw):
+    from riskmap.risk_plugin.parallel import run as run_job
+    return run_job(job, dispatcher, **kw)
+
+
+def read(path):
+    import rasterio
+    with rasterio.open(path) as src:
+        return src.read(), src.transform, src.nodata
+
+
+def assert_frames_identical(a, b):
+    import pandas as pd
+    pd.testing.assert_frame_equal(pd.DataFrame(a).reset_index(drop=True), pd.DataFrame(b).reset_index(drop=True),
+                                  check_exact=True)
+
+
+# --------------------------------------------------------------------------------------- susceptibility
+def test_susceptibility_dask_is_identical(demo_county, dispatcher, tmp_path):
+    """16 DEM blocks of 128² cells (relief halo), factors computed on the workers: index, zones, AUCs,
+    weights and zone tables identical to one process."""
+    common = dict(dem=demo_county["dem"], inventory=demo_county["landslide_inventory"], presence_field="landslide",
+                  seed=42, block_size=128)
+    a = run("susceptibility", None, out_index=str(tmp_path / "a_index.tif"), out_zones=str(tmp_path / "a_zones.tif"),
+            **common)
+    b = run("susceptibility", dispatcher, out_index=str(tmp_path / "b_index.tif"),
+            out_zones=str(tmp_path / "b_zones.tif"), **common)
+    for name in ("index", "zones"):
+        (da, ta, na), (db, tb, nb) = read(tmp_path / f"a_{name}.tif"), read(tmp_path / f"b_{name}.tif")
+        assert ta == tb and na == nb
+        assert np.array_equal(da, db), name
+    assert (a.auc_success, a.auc_prediction, a.fold_aucs) == (b.auc_success, b.auc_prediction, b.fold_aucs)
+    assert np.array_equal(a.breaks, b.breaks)
+    assert_frames_identical(a.weights, b.weights)
+    assert_frames_identical(a.zones, b.zones)
+    assert 0.5 < a.auc_success <= 1.0                     # a real model, not an empty run
+    blocks = -(-400 // 128) ** 2                           # 8 km at 20 m = 400 × 400 cells
+    assert dispatcher.tasks["terrain_blocks"] >= blocks    # every block of pass 2 (and pass 1's sample)
+
+
+# --------------------------------------------------------------------------------------- exposure
+@pytest.mark.parametrize("hazard_kind, cell_rule, building_rule", [
+    ("raster", "centre", "centroid"),
+    ("raster", "all_touched", "max_touched"),
+    ("polygons", "fraction", "centroid"),
+])
+def test_exposure_dask_is_identical(demo_county, hazard_tif, dispatcher, monkeypatch, tmp_path,
+                                    hazard_kind, cell_rule, building_rule):
+    """People per township and village × class by population block (16 blocks), buildings and
+    facilities by spatial partition: every table cell identical; nobody gained or lost."""
+    from riskmap.risk_plugin import zonal
+    from riskmap.risk_plugin.exposure import UnitSpec
+    monkeypatch.setattr(zonal, "BLOCK_CELLS", 10_000)     # 20 × 20 population cells of 5 × 5 sub-cells
+    hazard = dict(hazard=hazard_tif) if hazard_kind == "raster" else dict(   # polygons: 20 m sub-cells, as the raster
+        hazard=demo_county["flood_zones"], hazard_field="重现期", hazard_mapping="10=4; 50=3; 100=2", max_cell_m=20.0)
+    kw = dict(population=demo_county["population"], buildings=demo_county["buildings"],
+              facilities=demo_county["facilities"], cell_rule=cell_rule, building_rule=building_rule,
+              units=[UnitSpec(demo_county["townships"]), UnitSpec(demo_county["villages"])], **hazard)
+    a = run("exposure", None, output_table=str(tmp_path / "a.csv"), **kw)
+    b = run("exposure", dispatcher, output_table=str(tmp_path / "b.csv"), **kw)
+    for (fa, _), (fb, _) in zip(a["frames"], b["frames"]):
+        assert_frames_identical(fa, fb)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert a["POPULATION_EXPOSED"] > 0 and a["BUILDINGS_EXPOSED"] > 0
+    people = b["counts"].levels[1].people                  # villages: (units + 1) × classes
+    assert people.sum() == pytest.approx(b["POPULATION_RASTER_TOTAL"], rel=1e-12)
+    assert dispatcher.tasks["population"] == 16
+    assert dispatcher.tasks["feature_classes"] >= 4 and dispatcher.tasks["assign_units"] >= 4
+
+
+# --------------------------------------------------------------------------------------- four-color
+@pytest.mark.parametrize("support", ["grid", "units"])
+def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, monkeypatch, tmp_path, support):
+    """Risk level of every 100 m grid piece (or village) and the township × level table identical."""
+    from riskmap.risk_plugin import zonal
+    monkeypatch.setattr(zonal, "BLOCK_CELLS", 10_000)
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
+              facilities=demo_county["facilities"], townships=demo_county["townships"], support=support)
+    if support == "units":
+        kw["units"] = demo_county["villages"]
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert_frames_identical(a["layer"].drop(columns="geometry"), b["layer"].drop(columns="geometry"))
+    assert a["layer"].geometry.geom_equals_exact(b["layer"].geometry, tolerance=0).all()
+    assert_frames_identical(a["table"], b["table"])
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert set(a["layer"]["risk_level"]) >= {1, 4}        # the map has red and blue
+    assert dispatcher.tasks["population"] > 1 and dispatcher.tasks["feature_classes"] > 1
+
+
+# --------------------------------------------------------------------------------------- shelters
+def pair_set(result):
+    s, t, d, _ = result["frames"]["pairs"]
+    return sorted(zip(s.tolist(), t.tolist(), d.tolist()))
+
+
+def assert_coverage_equal(a, b):
+    da, db = a["frames"]["demand"], b["frames"]["demand"]
+    assert list(da["status"]) == list(db["status"])
+    assert list(da["shelter"]) == list(db["shelter"]) and list(da["nearest_shelter"]) == list(db["nearest_shelter"])
+    for col in ("served_people", "unserved_people", "nearest_m", "shelter_m"):
+        np.testing.assert_allclose(da[col].to_numpy(float), db[col].to_numpy(float), rtol=1e-9, atol=1e-9)
+    sa, sb = a["frames"]["shelters"], b["frames"]["shelters"]
+    for col in ("reachable_people", "first_choice_people", "assigned", "utilisation"):
+        np.testing.assert_allclose(sa[col].to_numpy(float), sb[col].to_numpy(float), rtol=1e-9, atol=1e-9)
+    for k in ("population_total", "population_within_reach", "population_served", "population_unserved"):
+        assert a[k] == pytest.approx(b[k], rel=1e-12)
+
+
+def test_shelter_coverage_dask_by_township_is_identical(demo_county, hazard_tif, dispatcher):
+    """Demo county, partitioned by its 4 townships: the same pairs bit for bit, the same coverage."""
+    kw = dict(shelters=demo_county["shelters"], demand=demo_county["buildings"], roads=demo_county["roads"],
+              hazard=hazard_tif, units=demo_county["villages"])
+    a = run("shelters", None, **kw)
+    b = run("shelters", dispatcher, townships=demo_county["townships"], **kw)
+    assert len(pair_set(a)) > 100
+    assert pair_set(a) == pair_set(b)
+    assert_coverage_equal(a, b)
+    assert dispatcher.tasks["reach"] == 4                  # one task per township
+
+
+def border_case(tmp_path):
+    """Two 1 km townships side by side (border at x = 1000) and one road along y = 500 across both.
+    Township A's shelter (x = 350) serves its house at x = 200 but is 550–630 m from its eastern
+    houses (x = 900, 950, 980), whose shelter is across the border in B (x = 1150, 170–250 m away). All on the road: walking
+    distance = |Δx|. Emergency shelters: 500 m service distance, 1 person per m²."""
+    import geopandas as gpd
+    import shapely
+
+    def gpkg(name, columns, geoms):
+        path = str(tmp_path / f"{name}.gpkg")
+        gpd.GeoDataFrame(columns, geometry=list(geoms), crs=CRS).to_file(path, engine="pyogrio")
+        return path
+
+    def pt(x, y=500.0):
+        return shapely.Point(X0 + x, Y0 + y)
+
+    towns = gpkg("towns", {"名称": ["甲镇", "乙镇"]},
+                 [shapely.box(X0, Y0, X0 + 1000, Y0 + 1000), shapely.box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)])
+    roads = gpkg("roads", {"名称": ["大道"]}, [shapely.LineString([(X0, Y0 + 500), (X0 + 2000, Y0 + 500)])])
+    shelters = gpkg("shelters", {"名称": ["甲镇广场", "乙镇学校"], "类别": ["紧急", "紧急"], "有效面积": [100.0, 100.0]},
+                    [pt(350), pt(1150)])
+    xs = [200, 900, 950, 980, 1100, 1800]
+    demand = gpkg("demand", {"名称": [f"户{x}" for x in xs], "居住人数": [5, 3, 4, 6, 2, 1]}, [pt(x) for x in xs])
+    return dict(shelters=shelters, demand=demand, roads=roads), towns
+
+
+def test_shelter_partition_buffer_keeps_border_demand(dispatcher, tmp_path):
+    """By hand: the houses at x = 900, 950, 980 in A reach B's shelter (250, 200, 170 m), x = 200 reaches
+    A's (150 m), x = 1100 in B reaches B's (50 m), x = 1800 none. Partitioned
+    by township with the buffer, those cross-border pairs are all there; with the buffer set to 0 they
+    are lost (13 people without a shelter), which is what the buffer prevents."""
+    kw, towns = border_case(tmp_path)
+    a = run("shelters", None, **kw)
+    expected = [(0, 0, 150.0), (1, 1, 250.0), (1, 2, 200.0), (1, 3, 170.0), (1, 4, 50.0)]  # (shelter, house, m)
+    got = [(s, t, round(d, 6)) for s, t, d in pair_set(a)]
+    assert got == expected
+    b = run("shelters", dispatcher, townships=towns, **kw)
+    assert pair_set(b) == pair_set(a)
+    assert_coverage_equal(a, b)
+    assert b["population_served"] == 5 + 3 + 4 + 6 + 2                        # x = 1800 is 650 m from B's shelter
+    assert dispatcher.tasks["reach"] == 2
+    c = run("shelters", dispatcher, townships=towns, buffer_m=0.0, **kw)        # no buffer: the negative control
+    lost = set(pair_set(a)) - set(pair_set(c))
+    assert {(s, t) for s, t, _ in lost} == {(1, 1), (1, 2), (1, 3)}
+    assert c["population_within_reach"] == a["population_within_reach"] - 13
+
+
+# --------------------------------------------------------------------------------------- CLI and seams
+def test_cli_exposure_on_a_running_scheduler(demo_county, hazard_tif, dask_client, tmp_path, capsys):
+    """`python -m risk_plugin exposure … --engine dask --scheduler ADDRESS` prints the numbers of the
+    local run and its stats file shows the tasks on the cluster's 2 workers."""
+    import json
+    from riskmap.risk_plugin.cli import main
+    args = ["exposure", "--hazard", hazard_tif, "--population", demo_county["population"],
+            "--buildings", demo_county["buildings"], "--units", demo_county["villages"]]
+    assert main(args + ["--output-table", str(tmp_path / "local.csv")]) == 0
+    local = capsys.readouterr().out
+    assert main(args + ["--output-table", str(tmp_path / "dask.csv"), "--engine", "dask", "--scheduler",
+                        dask_client.scheduler.address, "--stats", str(tmp_path / "stats.json")]) == 0
+    dask = capsys.readouterr().out
+    numbers = [line for line in local.splitlines() if "\t" in line]
+    assert numbers and numbers == [line for line in dask.splitlines() if "\t" in line]
+    assert (tmp_path / "local.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["engine"] == "dask" and stats["workers"] == 2 and stats["tasks"]["population"] >= 1
+    assert len(stats["worker_memory"]) == 2 and all(m["peak_mib"] > 0 for m in stats["worker_memory"].values())
+
+
+def test_cancel_on_dask_restores_the_engine_and_writes_nothing(demo_county, hazard_tif, dispatcher, monkeypatch,
+                                                                tmp_path):
+    """A cancel while blocks run on the cluster: Cancelled is raised, no output file appears, and the
+    engine's own kernels are back in place (the swap is undone)."""
+    from riskmap.risk_plugin import exposure, zonal
+    from riskmap.risk_plugin.errors import Cancelled
+    from riskmap.risk_plugin.progress import Progress
+    monkeypatch.setattr(zonal, "BLOCK_CELLS", 10_000)
+    with pytest.raises(Cancelled):       # cancel as soon as the population blocks are on the cluster
+        run("exposure", dispatcher, hazard=hazard_tif, population=demo_county["population"],
+            units=[demo_county["villages"]], output_table=str(tmp_path / "t.csv"),
+            progress=Progress(is_canceled=lambda: dispatcher.tasks["population"] > 0))
+    assert not list(tmp_path.iterdir())
+    assert exposure.population_by_unit is zonal.population_by_unit
+    assert exposure.assign_units.__module__ == exposure.__name__
+
+
+def test_a_moved_seam_stops_the_dask_path(engine):
+    """If an engine module no longer holds the kernel the Dask path replaces, the run stops with a
+    message naming it, and nothing stays swapped."""
+    from riskmap.risk_plugin import exposure, zonal
+    from riskmap.risk_plugin.parallel.seams import SeamError, swapped
+    with pytest.raises(SeamError, match="exposure.population_by_unit"):
+        with swapped((exposure, "feature_classes", exposure.feature_classes, lambda *a: None),
+                     (exposure, "population_by_unit", zonal.PopulationRaster, lambda *a: None)):
+            pass
+    assert exposure.feature_classes.__module__ == exposure.__name__
