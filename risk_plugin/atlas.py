@@ -25,6 +25,7 @@ from . import classes as cl
 from .crs import require_crs, to_working, working_crs
 from .definitions import webmap as D
 from .errors import input_error
+from .inputs import VectorInput, load_vectors
 from .io import read_vector
 from .validation import find_field, load_schema
 from .webmap_layers import recognise
@@ -39,10 +40,33 @@ class Summary:
     source_kind: str            # 'features' or 'wide'
 
 
+def load_coverage(source, name_field=None):
+    """Read and check the atlas coverage (township polygons, schema ``units``: a name, optional code).
+
+    Raises one ValidationError naming the layer for every problem (no CRS, empty, null or invalid
+    geometry, no name field)."""
+    spec = VectorInput("coverage", source, "units", {"name": name_field} if name_field else {})
+    return load_vectors([spec])["coverage"]
+
+
+def _check_summary(src, label):
+    if len(src) == 0:
+        raise input_error(label, "汇总图层没有要素", "the summary layer has no features",
+                          "选择四色风险或暴露分析的输出图层", "choose a four-colour risk or exposure output")
+    invalid = ~shapely.is_valid(src.geometry.to_numpy())
+    if invalid.any():
+        raise input_error(label, f"{invalid.sum()} 个要素几何无效, 面积无法按乡镇分摊",
+                          f"{invalid.sum()} features have invalid geometry; their people cannot be split by area",
+                          "运行“修复几何”(native:fixgeometries) 后再用", "run Fix geometries (native:fixgeometries) first",
+                          features=list(src.index[invalid]))
+
+
 def coverage_names(coverage, name_field=None):
-    """The township name column of a coverage layer (schema aliases: 名称, name, 乡镇 …)."""
-    spec = next(f for f in load_schema("townships")["fields"] if f["name"] == "name")
-    col = find_field(coverage.columns, spec, name_field)
+    """The township name column of a coverage layer: ``name_field``, else the first alias of the ``units``
+    schema's name field (名称, 乡镇 …, name). Aliases come before the canonical 'name' that validation adds, so
+    the column found is one the file itself has (the print layout reads the file)."""
+    spec = next(f for f in load_schema("units")["fields"] if f["name"] == "name")
+    col = find_field(coverage.columns, dict(spec, name=spec["aliases"][0]), name_field)
     if col is None:
         raise input_error(coverage.attrs.get("name", "coverage"), "找不到乡镇名称字段",
                           "no township name field found", "在参数中指定名称字段 (NAME_FIELD)",
@@ -81,6 +105,7 @@ def township_summary(coverage, source, name_field=None, people_field=None):
     wcrs = working_crs(cov.crs, cov.total_bounds)
     towns = to_working(cov.geometry, wcrs).to_numpy()
     src = src[~(src.geometry.isna() | src.geometry.is_empty)]
+    _check_summary(src, src_name)
 
     key, per_class = _wide_columns(src.columns)
     if per_class:

@@ -120,6 +120,24 @@ def test_summary_without_class_field_says_so(boxes):
         township_summary(towns, towns)
 
 
+def test_bad_coverage_and_summary_are_named(boxes, tmp_path):
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.atlas import load_coverage, township_summary
+    from riskmap.risk_plugin.errors import InputError, ValidationError
+    from riskmap.risk_plugin.io import write_vector
+    towns, risk = boxes
+    no_crs = gpd.read_file(towns).set_crs(None, allow_override=True)
+    no_crs.to_file(tmp_path / "towns_no_crs.gpkg")
+    with pytest.raises(ValidationError, match="towns_no_crs.gpkg.*CRS"):
+        load_coverage(str(tmp_path / "towns_no_crs.gpkg"))
+    bowtie = gpd.GeoDataFrame({"risk_level": [1], "people": [10]},
+                              geometry=[shapely.Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])],
+                              crs=CRS)
+    with pytest.raises(InputError, match="bowtie.gpkg.*invalid geometry"):
+        township_summary(towns, write_vector(bowtie, tmp_path / "bowtie.gpkg"))
+
+
 # --- the atlas ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def risk_grid(alg, demo_county, tmp_path_factory):

@@ -18,10 +18,10 @@ from qgis.PyQt.QtGui import QColor, QFont
 from qgis.PyQt.QtXml import QDomDocument
 
 from ...risk_plugin import classes as cl
-from ...risk_plugin.atlas import coverage_names, township_summary
+from ...risk_plugin.atlas import coverage_names, load_coverage, township_summary
 from ...risk_plugin.crs import is_metric, working_crs
 from ...risk_plugin.definitions import webmap as D
-from ...risk_plugin.io import atomic_path, read_vector
+from ...risk_plugin.io import atomic_path
 from ..base import RiskMapAlgorithm
 from ..layer_styles import qcolor, style_layer
 
@@ -122,7 +122,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         png_dir = self.parameterAsString(parameters, self.OUTPUT_PNG_DIR, context) or None
 
         # engine: names, CRS, and the people-per-level table (no analysis in this file)
-        cov_gdf = read_vector(cov_path)
+        cov_gdf = load_coverage(cov_path, name_field)
         name_col = coverage_names(cov_gdf, name_field)
         map_crs = cov_gdf.crs if is_metric(cov_gdf.crs) else working_crs(cov_gdf.crs, cov_gdf.total_bounds)
         summary = township_summary(cov_gdf, summary_path, name_col, people_field) if summary_path else None
