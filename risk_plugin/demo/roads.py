@@ -74,5 +74,16 @@ def road_network(z, river, transform, nodes_xy, seats_mask, rng, crs, extra_loop
                 x, y = transform * (c + 0.5, r + 0.5)
                 geoms.append(shapely.simplify(shapely.linestrings(np.column_stack([x, y])), cell * 0.3))
                 klass.append("县道" if seats[s] and seats[t] else ("乡道" if seats[s] or seats[t] else "村道"))
+    # village lanes: straight spokes from every settlement node into its houses, sharing the node
+    r, c = np.divmod(node_cell[~seats], w)
+    nx, ny = transform * (c + 0.5, r + 0.5)
+    k = 5
+    ang = rng.uniform(0, 2 * np.pi, (nx.size, 1)) + np.linspace(0, 2 * np.pi, k, endpoint=False)[None, :]
+    length = rng.uniform(250, 550, ang.shape)
+    x0, y0 = np.repeat(nx, k), np.repeat(ny, k)
+    x1, y1 = x0 + (length * np.cos(ang)).ravel(), y0 + (length * np.sin(ang)).ravel()
+    lanes = shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1))
+    geoms += list(lanes)
+    klass += ["村道"] * len(lanes)
     names = [f"{k}{i + 1:03d}" for i, k in enumerate(klass)]
     return gpd.GeoDataFrame({"道路等级": klass, "名称": names}, geometry=geoms, crs=crs)
