@@ -14,18 +14,10 @@ from qgis.core import (QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsFill
 from qgis.PyQt.QtGui import QColor
 
 from ..risk_plugin import classes as cl
+from .styling import qcolor
 from ..risk_plugin.definitions import webmap as D
 from ..risk_plugin.webmap_layers import (Styling, continuous_classes, raster_sample, recognise,
                                          recognise_raster)
-
-
-def qcolor(color, alpha=None):
-    """'#RRGGBB' or '#RRGGBBAA' (CSS order; Qt would read 8 digits as #AARRGGBB)."""
-    c = color.lstrip("#")
-    q = QColor(int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16), int(c[6:8], 16) if len(c) == 8 else 255)
-    if alpha is not None and q.alpha() == 255:
-        q.setAlpha(int(alpha))
-    return q
 
 
 def symbol(geometry_type, color, fill_alpha=200, outline=True):

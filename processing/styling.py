@@ -10,6 +10,15 @@ from qgis.PyQt.QtGui import QColor
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 
 
+def qcolor(color, alpha=None):
+    """'#RRGGBB' or '#RRGGBBAA' (CSS order, as in classes.json; Qt would read 8 digits as #AARRGGBB)."""
+    c = color.lstrip("#")
+    q = QColor(int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16), int(c[6:8], 16) if len(c) == 8 else 255)
+    if alpha is not None and q.alpha() == 255:
+        q.setAlpha(int(alpha))
+    return q
+
+
 def classes(key):
     """The class table for ``key`` ('risk_levels', 'hazard_classes', …) from styles/classes.json."""
     return json.loads((STYLES / "classes.json").read_text(encoding="utf-8"))[key]
@@ -21,7 +30,7 @@ def base_style(key):
 
 def _symbol(geometry_type, color):
     sym = QgsSymbol.defaultSymbol(geometry_type)
-    sym.setColor(QColor(color))
+    sym.setColor(qcolor(color))
     if geometry_type == QgsWkbTypes.PolygonGeometry:
         sym.symbolLayer(0).setStrokeColor(QColor("#404040"))
         sym.symbolLayer(0).setStrokeWidth(0.1)
@@ -53,7 +62,7 @@ def categorized(layer, key, field=None):
 
 def paletted(layer, key):
     table = classes(key)
-    entries = [QgsPalettedRasterRenderer.Class(int(c["value"]), QColor(c["color"]), f"{c['zh']} / {c['en']}")
+    entries = [QgsPalettedRasterRenderer.Class(int(c["value"]), qcolor(c["color"]), f"{c['zh']} / {c['en']}")
                for c in table["classes"] if isinstance(c["value"], int)]
     return QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries)
 

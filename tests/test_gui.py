@@ -61,3 +61,10 @@ def test_styles_come_from_classes_json(riskmap, tmp_path):
     picked = [r.legendKeyForValue(v) for v in (0.5, 0.9, 1.5)]
     assert len(set(picked)) == 3
     assert r.rangeForValue(1.5).label().startswith("超员")
+
+
+def test_transparent_class_colour_is_read_in_css_order(riskmap):
+    from riskmap.processing.styling import qcolor
+    none = qcolor("#FFFFFF00")          # hazard class 0 "无 / None": transparent white, not opaque yellow
+    assert (none.red(), none.green(), none.blue(), none.alpha()) == (255, 255, 255, 0)
+    assert qcolor("#FF9900").alpha() == 255

@@ -64,18 +64,10 @@ def partition(bounds, n_townships, villages_per_township, rng, crs):
     order = np.empty(len(seeds), int)
     order[cell_of_seed[0]] = cell_of_seed[1]
     polys = shapely.intersection(cells[order], county)
-    # villages join the township whose seat is nearest, balanced to villages_per_township each
+    # villages join the township whose seat is nearest: townships are then (Voronoi) contiguous
     dist = np.hypot(seeds[:, None, 0] - tx[None, :], seeds[:, None, 1] - ty[None, :])
-    township_of = np.full(n_villages, -1)
+    township_of = np.argmin(dist, axis=1)
     township_of[:n_townships] = np.arange(n_townships)
-    quota = np.full(n_townships, villages_per_township - 1)
-    for v in np.argsort(dist.min(axis=1)):  # small assignment loop over villages (setup, not a hot path)
-        if township_of[v] >= 0:
-            continue
-        for t in np.argsort(dist[v]):
-            if quota[t] > 0:
-                township_of[v], quota[t] = t, quota[t] - 1
-                break
     t_codes = [f"{COUNTY_CODE}{101 + t:03d}000" for t in range(n_townships)]
     t_names = [township_name(t) for t in range(n_townships)]
     v_names = village_names(n_villages, rng)

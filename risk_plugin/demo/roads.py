@@ -83,6 +83,9 @@ def road_network(z, river, transform, nodes_xy, seats_mask, rng, crs, extra_loop
     x0, y0 = np.repeat(nx, k), np.repeat(ny, k)
     x1, y1 = x0 + (length * np.cos(ang)).ravel(), y0 + (length * np.sin(ang)).ravel()
     lanes = shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1))
+    left, top = transform.c, transform.f
+    lanes = shapely.clip_by_rect(lanes, left, top + transform.e * h, left + transform.a * w, top)
+    lanes = lanes[~shapely.is_empty(lanes)]
     geoms += list(lanes)
     klass += ["村道"] * len(lanes)
     names = [f"{k}{i + 1:03d}" for i, k in enumerate(klass)]
