@@ -9,19 +9,25 @@ Worker-side state (open rasters, a rebuilt hazard source) is cached per job with
 so a worker opens each input once per job however many pieces it runs.
 """
 import threading
+import time
 import uuid
 from collections import Counter
+
+import numpy as np
+import shapely
 
 from ..progress import ensure
 
 
 class Dispatcher:
-    """Submits kernels to ``client`` and counts the tasks per kernel (``tasks``)."""
+    """Submits kernels to ``client``; counts the tasks per kernel (``tasks``) and the wall time the
+    driver spends in :meth:`map` per kernel (``seconds``: the distributed share of a job)."""
 
     def __init__(self, client):
         self.client = client
         self.token = uuid.uuid4().hex        # one job: worker caches are keyed by it
         self.tasks = Counter()
+        self.seconds = Counter()
 
     @property
     def n_workers(self):
@@ -45,6 +51,7 @@ class Dispatcher:
         pieces = list(pieces)
         if not pieces:
             return []
+        t0 = time.perf_counter()
         futures = [self.submit(kernel, fn, p, *args, **kwargs) for p in pieces]
         where = {f.key: i for i, f in enumerate(futures)}
         out = [None] * len(futures)
@@ -56,7 +63,28 @@ class Dispatcher:
         except BaseException:                 # Cancelled, a failed task, Ctrl-C
             self.client.cancel(futures)
             raise
+        finally:
+            self.seconds[kernel] += time.perf_counter() - t0
         return out
+
+
+class Geometries:
+    """A shapely geometry array that travels as WKB: pickling geometries one by one costs ~20 µs each,
+    WKB in bulk ~3 µs. The receiving side reads ``.array`` (also when nothing was pickled, as with
+    an in-process cluster)."""
+
+    def __init__(self, array):
+        self.array = np.asarray(array, dtype=object)
+
+    def __len__(self):
+        return len(self.array)
+
+    def __reduce__(self):
+        return _geometries_from_wkb, (shapely.to_wkb(self.array),)
+
+
+def _geometries_from_wkb(wkb):
+    return Geometries(shapely.from_wkb(wkb))
 
 
 _local = threading.local()

@@ -29,6 +29,7 @@ from .. import shelters as _shelters
 from ..definitions import shelters as D
 from ..network import RoadNetwork, Snap, euclidean_pairs
 from ..progress import ensure
+from .dispatch import Geometries
 
 TILE_M = 5000.0   # partition side without townships: a few service distances (GB 50413: 500 m – 2 km)
 
@@ -77,7 +78,7 @@ def _pairs_network(piece):
 
 def _pairs_euclidean(piece):
     src, tgt, limits = piece
-    return euclidean_pairs(src, tgt, limits)
+    return euclidean_pairs(src.array, tgt.array, limits)
 
 
 def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
@@ -119,7 +120,7 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
             if not len(s_idx):
                 continue
             if network is None:
-                pieces.append((shelter_pts[s_idx], demand_pts[t_idx], limits[s_idx]))
+                pieces.append((Geometries(shelter_pts[s_idx]), Geometries(demand_pts[t_idx]), limits[s_idx]))
             else:
                 segs = seg_tree.query(_grow(bounds, halo + max_snap))
                 snapped = np.r_[ssnap.segment[s_idx][ssnap.ok[s_idx]], tsnap.segment[t_idx][tsnap.ok[t_idx]]]

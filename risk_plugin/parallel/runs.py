@@ -159,6 +159,7 @@ def run_measured(job, engine="local", scheduler=None, workers=None, threads_per_
             result = run(job, d, **kwargs)
             stats["seconds"] = time.perf_counter() - t0
             stats["tasks"] = dict(d.tasks)
+            stats["kernel_seconds"] = {k: round(v, 3) for k, v in d.seconds.items()}
             stats["worker_memory"] = worker_memory(d.client)
     stats["driver_memory"] = driver_memory()
     stats["numbers"] = numbers(job, result)
