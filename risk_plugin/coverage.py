@@ -63,6 +63,15 @@ def edge_integrals(xa, ya, xb, yb, x0, y0, x1, y1):
     return integral * np.sign(dx)
 
 
+def clip_rect(geoms, xmin, ymin, xmax, ymax):
+    """``shapely.clip_by_rect``, or the exact overlay where GEOS refuses a degenerate piece (a sliver
+    from a reprojected corner: "Invalid number of points in LinearRing found 3")."""
+    try:
+        return shapely.clip_by_rect(geoms, xmin, ymin, xmax, ymax)
+    except shapely.errors.GEOSException:
+        return shapely.intersection(geoms, shapely.box(xmin, ymin, xmax, ymax))
+
+
 def cell_polygon_areas(transform, rows, cols, geoms, tree, tile=32):
     """For raster cells (rows, cols) of a north-up grid: (cell position, polygon index, area) of
     every cell × polygon overlap, in the grid's squared units. Loops over tiles only."""
@@ -80,7 +89,7 @@ def cell_polygon_areas(transform, rows, cols, geoms, tree, tile=32):
         gi = tree.query(shapely.box(bx0, by0, bx1, by1), predicate="intersects")
         if not len(gi):
             continue
-        clipped = shapely.clip_by_rect(geoms[gi], bx0, by0, bx1, by1)
+        clipped = clip_rect(geoms[gi], bx0, by0, bx1, by1)
         xa, ya, xb, yb, factor, owner = ring_edges(clipped)
         if not len(xa):
             continue

@@ -26,7 +26,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS, Geod
 
-from .coverage import cell_polygon_areas
+from .coverage import cell_polygon_areas, clip_rect
 from .definitions.exposure import BLOCK_CELLS, MAX_SUBDIVISION
 from .errors import InputError, Problem
 from .hazardsource import N_CLASSES, _grid_box, cell_size_m, check_north_up, sample_grid
@@ -165,7 +165,7 @@ def _rasterize_labels(geoms, tree, transform, shape, all_touched):
         return np.zeros(shape, np.int32)
     b = shapely.bounds(box)
     pad = 2 * max(abs(transform.a), abs(transform.e))
-    clipped = shapely.clip_by_rect(geoms[idx], b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+    clipped = clip_rect(geoms[idx], b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
     ok = ~shapely.is_empty(clipped)
     return rasterize(zip(clipped[ok], (idx[ok] + 1).astype(np.int32)), out_shape=shape, transform=transform,
                      fill=0, dtype="int32", all_touched=all_touched)
@@ -180,7 +180,7 @@ def _boundary_mask(geoms, tree, transform, shape):
         return np.zeros(shape, bool)
     b = shapely.bounds(box)
     pad = 2 * max(abs(transform.a), abs(transform.e))
-    lines = shapely.clip_by_rect(shapely.boundary(geoms[idx]), b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+    lines = clip_rect(shapely.boundary(geoms[idx]), b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
     lines = lines[~shapely.is_empty(lines)]
     if not len(lines):
         return np.zeros(shape, bool)
@@ -196,6 +196,27 @@ def _cell_fractions(geoms, tree, transform, rows, cols):
     share = area / abs(transform.a * transform.e)
     covered = np.bincount(ci, weights=share, minlength=len(rows))
     return ci, gi, share / np.maximum(covered, 1.0)[ci]
+
+
+def _touched_owner(level, transform, lab, touched):
+    """The 'all_touched' rule for units: a cell holding no unit's centre goes to the touching unit
+    covering most of it (exact shares, :func:`_cell_fractions`); equal shares go to the unit whose
+    centroid lies furthest west, then south. Never to the layer order (the rasteriser's last
+    polygon), so shuffling the units changes nothing. A cell met only along an edge or at a corner
+    keeps the rasteriser's label."""
+    out = np.where(lab > 0, lab, touched)
+    rows, cols = np.nonzero((lab == 0) & (touched > 0))
+    if not len(rows):
+        return out
+    ci, gi, share = _cell_fractions(level.geoms, level.tree, transform, rows, cols)
+    if not len(ci):
+        return out
+    cen = shapely.centroid(level.geoms[gi])
+    order = np.lexsort((shapely.get_y(cen), shapely.get_x(cen), -np.round(share, 9), ci))
+    ci, gi = ci[order], gi[order]
+    first = np.r_[True, ci[1:] != ci[:-1]]
+    out[rows[ci[first]], cols[ci[first]]] = gi[first] + 1
+    return out
 
 
 def _fraction_keys(piece_level, raster_classes, cls, transform, shape):
@@ -286,7 +307,7 @@ def population_by_unit(pop, levels, hazard, rule="centre", max_cell_m=None, need
                 lab = _rasterize_labels(lv[i].geoms, lv[i].tree, t, shape, all_touched=False)
                 if rule == "all_touched":
                     touched = _rasterize_labels(lv[i].geoms, lv[i].tree, t, shape, all_touched=True)
-                    lab = np.where(lab > 0, lab, touched)  # a touched cell still counts once
+                    lab = _touched_owner(lv[i], t, lab, touched)  # a touched cell still counts once
                 cell, share = None, None
                 key = lab.ravel().astype(np.int64) * N_CLASSES + cls
                 wt = w

@@ -22,8 +22,10 @@ POPULATION_UNIT = "count"
 #                because it neither double counts nor needs the units to be larger than a cell.
 # 'all_touched'  every cell a polygon touches belongs to it. For hazard polygons the cell takes the
 #                highest class touching it (conservative, 就高); for units a cell touched by several
-#                units still counts once: it goes to the unit holding its centre, else to one of the
-#                touching units. Rescues units smaller than a cell; over-states hazard.
+#                units still counts once: it goes to the unit holding its centre, else to the touching
+#                unit covering most of it (equal shares: the unit whose centroid lies furthest west,
+#                then south), whatever the layer order. Rescues units smaller than a cell; over-states
+#                hazard.
 # 'fraction'     a cell's people are split by the exact share of its area inside each polygon
 #                (shapely intersection of cell squares with the polygons, found with an STRtree,
 #                only for cells on a boundary; interior cells count whole). Most accurate; slowest.
