@@ -140,6 +140,8 @@ class RoadNetwork:
             self._tree = shapely.STRtree(self._segments)
         (pi, seg), dist = self._tree.query_nearest(points, max_distance=max_snap, return_distance=True,
                                                    all_matches=True)
+        if not len(pi):  # nothing within max_snap (np.r_[True, …] below needs at least one hit)
+            return out
         # equally near segments (overlapping roads, a point on a shared vertex): the first in layer and
         # vertex order wins, as in QGIS's QgsVectorLayerDirector, so that both snap the same way
         order = np.lexsort((seg, pi))

@@ -164,6 +164,8 @@ def _units_join(units, pts):
     # the tree holds the points and the polygons are the (prepared) query geometries: fast
     tree = shapely.STRtree(pts)
     u, d = tree.query(units.geometry.values, predicate="intersects")
+    if not len(d):  # no demand point in any unit (np.r_[True, …] below needs at least one hit)
+        return idx
     o = np.lexsort((u, d))
     u, d = u[o], d[o]
     first = np.r_[True, d[1:] != d[:-1]]
