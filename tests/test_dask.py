@@ -24,13 +24,14 @@ X0, Y0 = 500000.0, 3300000.0
 
 
 @pytest.fixture(scope="module")
-def dask_client(engine):
+def dask_client(engine, tmp_path_factory):
     from distributed import Client, LocalCluster
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                           local_directory=str(tmp_path_factory.mktemp("dask")))
     client = Client(cluster)
     yield client
-    client.close()
-    cluster.close()
+    client.close(timeout=60)
+    cluster.close(timeout=60)
 
 
 @pytest.fixture

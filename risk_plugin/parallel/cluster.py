@@ -10,8 +10,11 @@ that holds the GIL part of the time, and rasterio datasets are not shared betwee
 """
 import contextlib
 import os
+import shutil
+import tempfile
 
 DEFAULT_THREADS_PER_WORKER = 1
+CLOSE_TIMEOUT_S = 60
 
 
 def _cpu_count():
@@ -37,14 +40,16 @@ def connect(scheduler=None, workers=None, threads_per_worker=DEFAULT_THREADS_PER
             client.close()
         return
     n = int(workers) if workers else _cpu_count()
+    scratch = tempfile.mkdtemp(prefix="riskmap-dask-")     # not the shared /tmp/dask-scratch-space
     cluster = LocalCluster(n_workers=n, threads_per_worker=int(threads_per_worker), processes=processes,
-                           dashboard_address=None, memory_limit=memory_limit)
+                           dashboard_address=None, memory_limit=memory_limit, local_directory=scratch)
     client = Client(cluster)
     try:
         yield client
     finally:
-        client.close()
-        cluster.close()
+        client.close(timeout=CLOSE_TIMEOUT_S)
+        cluster.close(timeout=CLOSE_TIMEOUT_S)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _memory_of_this_process():

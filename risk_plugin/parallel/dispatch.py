@@ -52,16 +52,20 @@ class Dispatcher:
         if not pieces:
             return []
         t0 = time.perf_counter()
-        futures = [self.submit(kernel, fn, p, *args, **kwargs) for p in pieces]
+        # pieces go straight to the workers (spread over them), not through the scheduler's task graph
+        held = self.client.scatter(pieces, hash=False)
+        futures = [self.submit(kernel, fn, p, *args, **kwargs) for p in held]
         where = {f.key: i for i, f in enumerate(futures)}
         out = [None] * len(futures)
         try:
             for done, (fut, result) in enumerate(as_completed(futures, with_results=True), 1):
-                out[where[fut.key]] = result
+                i = where[fut.key]
+                out[i] = result
                 fut.release()
+                held[i].release()
                 progress.set(100.0 * done / len(futures))
         except BaseException:                 # Cancelled, a failed task, Ctrl-C
-            self.client.cancel(futures)
+            self.client.cancel(futures + held)
             raise
         finally:
             self.seconds[kernel] += time.perf_counter() - t0
