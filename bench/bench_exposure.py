@@ -30,8 +30,9 @@ TARGET_SPEEDUP = 3.0
 CLASSES = range(5)
 
 OURS = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {repo!r})
+from bench.memory import peak_mib
 from risk_plugin.exposure import UnitSpec, run_exposure
 import geopandas, rasterio, shapely, pyogrio, openpyxl  # imports are not timed (QGIS start-up is not either)
 t0 = time.perf_counter()
@@ -39,12 +40,14 @@ r = run_exposure(hazard={hazard!r}, population={pop!r}, buildings={buildings!r},
                  cell_rule="centre", building_rule="centroid", output_units={out_units!r}, output_table={out_table!r})
 print(json.dumps({{"seconds": time.perf_counter() - t0, "subdivision": r["counts"].subdivision,
                   "numbers": {{k: v for k, v in r.items() if k.isupper()}},
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": peak_mib()}}))
 """
 
 QGIS = r"""
-import json, os, resource, sys, time
+import json, os, sys, time
 sys.path.append("/usr/share/qgis/python/plugins")
+sys.path.insert(0, {bench_dir!r})   # bench/ only: the repo root would shadow QGIS's processing
+from memory import peak_mib
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsRasterLayer
 app = QgsApplication([], False)
 app.initQgis()
@@ -88,7 +91,7 @@ for c in {classes!r}:
     polys = out
 times["buildings"] = time.perf_counter() - t0
 print(json.dumps({{"seconds": sum(times.values()), "times": times, "zonal": zones, "counts": polys,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": peak_mib()}}))
 """
 
 
@@ -138,7 +141,7 @@ def run(workdir):
     import pyogrio
     n_bld = pyogrio.read_info(paths["buildings"])["features"]
     n_vil = pyogrio.read_info(paths["villages"])["features"]
-    fmt = dict(repo=str(REPO), hazard=hazard, pop=paths["population"], buildings=paths["buildings"],
+    fmt = dict(repo=str(REPO), bench_dir=str(REPO / "bench"), hazard=hazard, pop=paths["population"], buildings=paths["buildings"],
                villages=paths["villages"], work=str(work), classes=list(CLASSES), pop_cell=pcell,
                out_units=str(work / "ours_units.gpkg"), out_table=str(work / "ours.xlsx"))
     ours = _python(OURS.format(**fmt), REPO)

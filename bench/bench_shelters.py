@@ -4,7 +4,7 @@ Setting: the demo county at RISKMAP_BENCH_KM km (default 100), every building as
 candidate site as a shelter, at 500 m and 2 km. Both sides get the same network (roads.gpkg) and the
 same points already on it (candidates and building centres snapped to the nearest road, as QGIS does
 not count the snap distance), and the same distance. Each side runs in its own Python process so
-that its peak memory (ru_maxrss, including its own imports: QGIS is heavier) is its own.
+that its peak memory (VmHWM, including its own imports: QGIS is heavier) is its own.
 
 - ours: read roads, build the graph, snap, all candidate–building pairs within the distance
   (risk_plugin.network, the same code riskmap:sheltercoverage runs); the full riskmap engine run
@@ -28,8 +28,9 @@ TARGET_SPEEDUP = 20.0
 TARGET_COVERED_DIFF = 0.01
 
 OURS = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {repo!r})
+from bench.memory import peak_mib
 import geopandas as gpd, numpy as np
 from risk_plugin.network import RoadNetwork
 t0 = time.perf_counter()
@@ -48,24 +49,27 @@ t_calc = time.perf_counter() - t0
 print(json.dumps({{"seconds": t_read + t_calc, "read_seconds": t_read, "pairs": int(len(s_)),
                   "covered_people": float(demand["people"].to_numpy()[covered].sum()),
                   "covered_units": int(covered.sum()),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": peak_mib()}}))
 """
 
 FULL = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {repo!r})
+from bench.memory import peak_mib
 t0 = time.perf_counter()
 from risk_plugin.shelter_run import shelter_coverage
 r = shelter_coverage({cand!r}, {buildings!r}, roads={roads!r}, class_field=None,
                      service_distance={{"emergency": {dist}}}, output_shelters={out_sh!r}, output_demand={out_dem!r})
 print(json.dumps({{"seconds": time.perf_counter() - t0, "within": r["population_within_reach"],
                   "served": r["population_served"], "total": r["population_total"],
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": peak_mib()}}))
 """
 
 QGIS = r"""
-import json, os, resource, sys, time
+import json, os, sys, time
 sys.path.append("/usr/share/qgis/python/plugins")
+sys.path.insert(0, {bench_dir!r})   # bench/ only: the repo root would shadow QGIS's processing
+from memory import peak_mib
 from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback, QgsProject
 app = QgsApplication([], False)
 app.initQgis()
@@ -83,7 +87,7 @@ t_area = time.perf_counter() - t0
 processing.run("native:extractwithindistance", {{"INPUT": {demand!r}, "REFERENCE": {lines!r}, "DISTANCE": 0.05,
                "OUTPUT": {covered!r}}}, context=ctx, feedback=QgsProcessingFeedback())
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mib()
 import geopandas as gpd
 cov = gpd.read_file({covered!r}, engine="pyogrio")
 print(json.dumps({{"seconds": seconds, "area_seconds": t_area, "covered_people": float(cov["people"].sum()),
@@ -151,7 +155,7 @@ def run(workdir):
                                    out_dem=str(work / f"dem_{dist:g}.gpkg")), cwd=str(work))
         for old in work.glob(f"qgis_*_{dist:g}.gpkg"):
             old.unlink()
-        qgis = _python(QGIS.format(roads=paths["roads"], starts=prep["starts"], demand=prep["demand"], dist=dist,
+        qgis = _python(QGIS.format(bench_dir=str(REPO / "bench"), roads=paths["roads"], starts=prep["starts"], demand=prep["demand"], dist=dist,
                                    lines=str(work / f"qgis_lines_{dist:g}.gpkg"),
                                    covered=str(work / f"qgis_covered_{dist:g}.gpkg")), cwd=str(work))
         diff = abs(ours["covered_people"] - qgis["covered_people"]) / max(qgis["covered_people"], 1.0)
@@ -177,5 +181,5 @@ def run(workdir):
               "Both timings include reading the layers; the full engine run includes reading, validation, snapping the raw layers (snap distance counted), allocation and "
               "writing the outputs. QGIS builds one shortest-path tree over the whole graph per start point; ours "
               "runs Dijkstra tile by tile on the sub-graph within reach, with the distance as limit. Peak memory is "
-              "each process's ru_maxrss, imports included."]
+              "each process's own high-water mark (VmHWM, bench/memory.py), imports included."]
     return "\n".join(lines)

@@ -1,11 +1,10 @@
-"""Shared benchmark helpers: one cached demo county per size, peak memory, QGIS in-process.
+"""Shared benchmark helpers: one cached demo county per size, timing (peak memory: bench/memory.py).
 
-    from bench.common import county, peak_rss_mb, timed
+    from bench.common import county, timed
     paths = county(workdir, size_km=100)      # generated once, reused by every bench module
 """
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
@@ -29,12 +28,6 @@ def county(workdir, size_km=None, cell_size=10.0, dem_only=False, seed=2025):
     paths["generate_seconds"] = round(time.time() - t0, 1)
     marker.write_text(json.dumps(paths))
     return paths
-
-
-def peak_rss_mb(children=False):
-    """Peak resident memory of this process (or of its finished children), MiB."""
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return resource.getrusage(who).ru_maxrss / 1024.0
 
 
 def timed(fn, *args, **kwargs):

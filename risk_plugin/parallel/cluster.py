@@ -53,13 +53,26 @@ def connect(scheduler=None, workers=None, threads_per_worker=DEFAULT_THREADS_PER
 
 
 def _memory_of_this_process():
-    """(peak RSS, current RSS) of the calling process in MiB: ru_maxrss (KiB on Linux) and psutil."""
-    import resource
-
+    """(peak RSS, current RSS) of the calling process in MiB: VmHWM (its own high-water mark; ru_maxrss
+    would start at the parent's peak) and psutil."""
     import psutil
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    peak = peak_mib()
     return {"peak_mib": round(peak, 1), "rss_mib": round(psutil.Process().memory_info().rss / 2 ** 20, 1),
             "pid": os.getpid()}
+
+
+def peak_mib():
+    """Peak memory of the calling process, MiB: VmHWM from /proc/self/status, this process's own
+    high-water mark (reset on exec). Not ru_maxrss: on Linux a child starts with its parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def worker_memory(client):
