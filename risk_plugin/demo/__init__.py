@@ -53,13 +53,15 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
     hcell = max(HYDRO_CELL, cell_size, size_km * 1000 / MAX_HYDRO_CELLS)
     zoom = int(round(hcell / cell_size))
     hcell = cell_size * zoom
-    nc = int(round(size_km * 1000 / hcell))
+    n_fine = int(round(size_km * 1000 / cell_size))
+    nc = -(-n_fine // zoom)       # the coarse grid covers the county; the fine rasters are cut to it exactly
     coarse_t = from_origin(minx, maxy, hcell, hcell)
     fine_t = from_origin(minx, maxy, cell_size, cell_size)
     paths = {"dir": str(out)}
 
     progress.info("地形 / terrain")
     zc, zf = synth_dem((nc, nc), zoom, rng, cell=hcell)
+    zf = zf[:n_fine, :n_fine]
     paths["dem"] = write_raster(zf, out / "dem.tif", fine_t, CRS, NODATA)
     progress.set(10)
     if dem_only:
@@ -81,7 +83,7 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
     progress.info("洪水 / floods")
     zones, depth_c, hand = hazards.flood_layers(filled, recv, acc, MAIN_RIVER_KM2 * 1e6 / hcell ** 2, coarse_t, CRS)
     paths["flood_zones"] = write_vector(zones, out / "flood_zones.gpkg")
-    depth = depth_c if zoom == 1 else np.kron(depth_c, np.ones((zoom, zoom), np.float32))
+    depth = (depth_c if zoom == 1 else np.kron(depth_c, np.ones((zoom, zoom), np.float32)))[:n_fine, :n_fine]
     paths["flood_depth_100"] = write_raster(depth.astype(np.float32), out / "flood_depth_100.tif", fine_t, CRS, NODATA)
     progress.set(35)
 
