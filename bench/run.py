@@ -3,7 +3,7 @@
 Each module defines ``run(workdir) -> str`` returning a Markdown section. Use
 ``bench.common.county(workdir)`` for the demo county: it is generated once per size and shared.
 $RISKMAP_BENCH_KM sets the size (default 100 km) for a quick trial.
-    python -m bench.run --out BENCHMARKS.md [--only NAME]
+    python -m bench.run --out BENCHMARKS.md [--only NAME] [--results DIR]
 """
 import argparse
 import importlib
@@ -18,11 +18,13 @@ def main(argv=None):
     ap.add_argument("--out", default="BENCHMARKS.md")
     ap.add_argument("--only", default=None)
     ap.add_argument("--work", default="bench/work")
+    ap.add_argument("--results", default=str(Path(__file__).resolve().parent / "results"),
+                    help="folder of the measured sections (default bench/results, the recorded ones)")
     args = ap.parse_args(argv)
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
     import bench
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
         if not info.name.startswith("bench_") or (args.only and args.only not in info.name):
