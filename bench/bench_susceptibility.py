@@ -2,7 +2,8 @@
 
     RISKMAP_BENCH_KM=100 python -m bench.run --only susceptibility      # 100 km x 100 km at 10 m = 1e8 cells
 
-Each job runs in its own fresh process, so its peak memory (ru_maxrss) is its own. The susceptibility
+Each job runs in its own fresh process, so its peak memory is its own (VmHWM for the engine, bench/memory.py;
+ru_maxrss of the waited child for gdaldem, from a small wrapper process). The susceptibility
 job is the engine call with the defaults (information value, all 8 DEM-derived factors, 5-fold CV,
 natural breaks), with an inventory drawn by the demo county's own landslide model.
 Target (issue 3): the susceptibility run takes at most 4x the time of gdaldem slope.
@@ -75,7 +76,8 @@ def job(dem, inventory, out_dir):
     for m, name in PHASES:
         phases.append([name, marks.get(m, elapsed) - prev])
         prev = marks.get(m, elapsed)
-    print(json.dumps({"engine_s": elapsed, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    from bench.memory import peak_mib
+    print(json.dumps({"engine_s": elapsed, "peak_mib": peak_mib(),
                       "auc_success": r.auc_success, "auc_prediction": r.auc_prediction,
                       "top2_share": r.share_in_top_zones(), "phases": phases, "notes": r.notes}))
 
@@ -88,13 +90,12 @@ def _timed(args, **kw):
 
 def run(workdir):
     import rasterio
-    from risk_plugin import demo
-    km = float(os.environ.get("RISKMAP_BENCH_KM", "100"))
+    from bench.common import bench_size_km, county
+    km = bench_size_km()
     work = Path(workdir) / f"susceptibility_{km:g}km"
     work.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
-    paths = demo.generate(work / "county", size_km=km, cell_size=10.0, seed=2025, dem_only=True)
-    gen_s = time.perf_counter() - t
+    paths = county(workdir, size_km=km, cell_size=10.0)       # shared with the other benches, cached
+    gen_s = paths["generate_seconds"]
     dem = paths["dem"]
     inventory, n = make_inventory(dem, work / "inventory.gpkg", km)
     with rasterio.open(dem) as src:
@@ -121,7 +122,7 @@ def run(workdir):
         "|---|---:|---:|",
         f"| `gdaldem slope dem.tif slope.tif -q` | {gdal_s:.3f} | {mib(gdal_rss):.0f} |",
         f"| susceptibility (information value, 8 DEM factors, 5-fold CV, natural breaks; whole process incl. "
-        f"imports) | {susc_wall:.3f} | {mib(res['maxrss_kib']):.0f} |",
+        f"imports) | {susc_wall:.3f} | {res['peak_mib']:.0f} |",
         f"| … of which the engine call | {res['engine_s']:.2f} | |",
         *[f"| … … {name} | {sec:.2f} | |" for name, sec in res["phases"]],
         "",

@@ -94,7 +94,25 @@ def test_curvature_relief_and_twi_by_hand(engine):
     assert T.aspect_sector(np.array([0.0, 20.0, 30.0, 350.0, 270.0]), np.array([10, 10, 10, 10, 1.0])).tolist() == [1, 1, 2, 1, 0]
     rel = T.local_relief(np.array([[1, 2, 3, 4], [5, 6, 7, np.nan], [9, 10, 11, 12]], np.float32), 3)
     assert rel[1, 1] == 11 - 1 and rel[0, 0] == 6 - 1 and np.isnan(rel[1, 3]) and rel[2, 3] == 12 - 7
-    np.testing.assert_allclose(T.twi(np.float32(100.0), np.float32(45.0)), math.log(100.0), rtol=1e-6)
+    np.testing.assert_allclose(T.twi(np.float32(100.0), np.float32(1.0)), math.log(100.0), rtol=1e-6)
+
+
+def test_relief_equals_the_ndimage_filters(engine):
+    """local_relief (shifted fmax/fmin) against scipy's maximum/minimum filters (mode 'nearest',
+    nodata as ∓inf) on random arrays with nodata, windows up to wider than the array."""
+    from scipy import ndimage
+    from riskmap.risk_plugin import terrain as T
+    rng = np.random.default_rng(3)
+    for trial in range(120):
+        h, w, n = int(rng.integers(1, 30)), int(rng.integers(1, 30)), int(rng.choice([3, 5, 11, 21]))
+        z = (rng.random((h, w)) * 1000).astype(np.float32)
+        if trial % 2:
+            z[rng.random((h, w)) < 0.3] = np.nan
+        nan = np.isnan(z)
+        want = (ndimage.maximum_filter(np.where(nan, -np.inf, z), size=n, mode="nearest")
+                - ndimage.minimum_filter(np.where(nan, np.inf, z), size=n, mode="nearest")).astype(np.float32)
+        want[nan] = np.nan
+        np.testing.assert_array_equal(T.local_relief(z, n), want)
 
 
 def test_hydro_grid_coarsens_large_dems(engine, shared_data):
@@ -109,6 +127,30 @@ def test_hydro_grid_coarsens_large_dems(engine, shared_data):
     a_coarse = coarse.sca.max() * coarse.cell_size
     assert a_coarse == pytest.approx(a_full, rel=0.15)
     assert full.stream_distance[full.streams].max() == 0 and full.stream_distance.max() > 0
+
+@pytest.mark.parametrize("h,w,k", [(103, 77, 5), (100, 100, 5), (7, 9, 4), (3, 3, 5), (50, 61, 1)])
+def test_coarse_dem_is_the_block_mean_of_valid_cells(engine, tmp_path, h, w, k):
+    """read_coarse (GDAL average for whole blocks, numpy for a partial last row/column) against a
+    brute-force mean per k × k block, nodata ignored; an all-nodata block stays NaN."""
+    import rasterio
+    from riskmap.risk_plugin import terrain as T
+    rng = np.random.default_rng(h * w + k)
+    z = (rng.random((h, w)) * 100).astype(np.float32)
+    z[rng.random((h, w)) < 0.2] = -9999
+    z[:k, :k] = -9999
+    path = write_tif(tmp_path / "dem.tif", z, nodata=-9999)
+    zz = np.where(z == -9999, np.nan, z)
+    want = np.full((-(-h // k), -(-w // k)), np.nan)
+    for i in range(want.shape[0]):
+        for j in range(want.shape[1]):
+            b = zz[i * k:(i + 1) * k, j * k:(j + 1) * k]
+            if (~np.isnan(b)).any():
+                want[i, j] = np.nanmean(b)
+    with rasterio.open(path) as src:
+        got = T.read_coarse(src, k, strip_rows=16)
+    np.testing.assert_allclose(got, want, atol=1e-3)
+    assert np.isnan(got[0, 0])             # the block of nodata only
+
 
 
 # --- hand-built grid -----------------------------------------------------------------------------------
@@ -444,9 +486,10 @@ def test_bench_runs_at_small_size(tmp_path):
     repo = Path(__file__).resolve().parent.parent
     env = dict(os.environ, RISKMAP_BENCH_KM="2")
     subprocess.run([sys.executable, "-m", "bench.run", "--only", "susceptibility", "--out", str(tmp_path / "B.md"),
-                    "--work", str(tmp_path / "work")], cwd=repo, env=env, check=True, capture_output=True, timeout=300)
+                    "--work", str(tmp_path / "work"), "--results", str(tmp_path / "results")], cwd=repo, env=env, check=True,
+                   capture_output=True, timeout=300)
     text = (tmp_path / "B.md").read_text(encoding="utf-8")
-    assert "201 × 201 = 40,401 cells" in text
+    assert "200 × 200 = 40,000 cells" in text                # 2 km at 10 m
     gdal_s = float(re.search(r"\| `gdaldem slope dem.tif slope.tif -q` \| ([\d.]+) \|", text).group(1))
     ratio = float(re.search(r"\*\*([\d.]+)×\*\*", text).group(1))
     wall = float(re.search(r"imports\) \| ([\d.]+) \|", text).group(1))

@@ -85,8 +85,9 @@ ZONE_SAMPLE_CELLS = 200_000
 JENKS_SAMPLE = 2_000
 
 # Quantile breaks of continuous factors are estimated from the factors computed on a random subset
-# of blocks holding at least this many cells (all blocks on small DEMs).
+# of BREAK_WINDOW × BREAK_WINDOW windows holding at least this many cells (all of them on small DEMs).
 BREAK_SAMPLE_CELLS = 4_000_000
+BREAK_WINDOW = 256
 
 # Raster blocks (rows = columns) processed at a time, plus a halo for the 3×3 and relief windows.
 BLOCK_SIZE = 1024

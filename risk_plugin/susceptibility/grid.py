@@ -7,7 +7,7 @@
 Passes over the DEM (blocks of BLOCK_SIZE² cells with a halo; never the whole factor stack):
 0. global flow routing (terrain.hydro_grid), on a block-averaged DEM when the DEM is large;
 1. factors on a random subset of blocks → quantile breaks of the continuous factors;
-2. factors on every block → class codes (uint8, one band per factor) into a temporary GeoTIFF,
+2. factors on every block → class codes (uint8, one band per factor) into a scratch memmap (scratch.py),
    area per class, and the codes at every sample cell (inventory, drawn absences, zone sample);
 3. fit and cross-validate the model on the samples, place the zone breaks;
 4. codes → index and zones, written block by block; the success AUC is computed from the index
@@ -39,6 +39,7 @@ from ..progress import ensure
 from .factors import Factor, encode_categories, quantile_breaks
 from .model import auc, cross_validate, fit
 from .report import summary_table, weights_table, write_report, zones_table
+from .scratch import BlockScratch
 from .zoning import classify, zone_breaks
 
 INDEX_NODATA = -9999.0
@@ -281,19 +282,23 @@ class _Job:
                          transform=self.transform * self.transform.translation(blk.col0, blk.row0),
                          fill=0, dtype=dtype)
 
+    def block_index(self, blk):
+        """Position of ``blk`` in ``self.blocks`` (row-major, as terrain.blocks yields them)."""
+        return (blk.row0 // self.bs) * self.nbc + blk.col0 // self.bs
+
     def support_take(self, arr, blk):
         """Values of a support-grid (k × k coarser) array on the block's own cells."""
-        rows = np.arange(blk.row0, blk.row1) // self.k
-        cols = np.arange(blk.col0, blk.col1) // self.k
-        return arr[rows[:, None], cols[None, :]]
+        return T.upsample(arr, self.k, blk)
 
     def continuous_block(self, blk):
         """Continuous factor values (float32, own cells), aspect sectors and the valid mask of a block."""
         z = T.read_block(self.dem(), blk)
         names = self.dem_names
         want = [n for n in ("slope", "aspect", "plan_curvature", "profile_curvature") if n in names]
-        if ("aspect" in names or "twi" in names) and "slope" not in want:
+        if "aspect" in names and "slope" not in want:
             want.append("slope")
+        if "twi" in names and self.hydro is not None:
+            want.append("tan_slope")
         surf = {k: blk.crop(v) for k, v in T.surface(z, self.cell, want).items()} if want else {}
         slope = surf.get("slope")
         out = {}
@@ -308,7 +313,7 @@ class _Job:
             zr = np.where(T.outside(blk, z.shape), np.nan, z) if edge else z
             out["relief"] = blk.crop(T.local_relief(zr, self.relief_n))
         if "twi" in names and self.hydro is not None:
-            out["twi"] = T.twi(self.support_take(self.hydro.sca, blk), slope)
+            out["twi"] = T.twi(self.support_take(self.hydro.sca, blk), surf["tan_slope"])
         if "stream_distance" in names and self.hydro is not None:
             out["stream_distance"] = self.support_take(self.hydro.stream_distance, blk)
         for name, dist in self.line_dist:
@@ -374,16 +379,20 @@ def landslide_susceptibility(dem, inventory, out_index, out_zones=None, out_repo
     progress.set(2)
     work = Path(tempfile.mkdtemp(prefix=".riskmap-susc-", dir=Path(out_index).resolve().parent))
     job = _Job(dem, s, int(seed))
+    codes = None
     try:
         run.sources(job, layers, presence_field, list(categorical_rasters), list(distance_lines))
         run.breaks_pass(job)
         run.sample_cells(job)
-        run.codes_pass(job, str(work / "codes.tif"))
+        codes = BlockScratch(work / "codes.bin", len(job.blocks), len(run.factors) + 1, job.bs)
+        run.codes_pass(job, codes)
         run.samples(job)
         run.fit()
-        run.index_pass(job, str(work / "codes.tif"), out_index, out_zones)
+        run.index_pass(job, codes, out_index, out_zones)
         return run.result(job, out_index, out_zones, out_report, out_samples)
     finally:
+        if codes is not None:
+            codes.close()
         job.close()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -449,18 +458,21 @@ class _Run:
     # ---- pass 1: quantile breaks of the continuous factors ------------------------------------------------
     def breaks_pass(self, job):
         s = self.s
-        order = self.rng("blocks").permutation(len(job.blocks))
+        # small windows, not whole blocks: the same cells spread over more of the DEM, for less work;
+        # and the breaks do not depend on BLOCK_SIZE
+        windows = list(T.blocks(job.h, job.w, D.BREAK_WINDOW, job.halo))
+        order = self.rng("blocks").permutation(len(windows))
         chosen, cells = [], 0
         for i in order:
             if cells >= s.break_sample_cells and len(chosen) >= 16:
                 break
             chosen.append(int(i))
-            cells += int(np.prod(job.blocks[i].shape))
+            cells += int(np.prod(windows[i].shape))
         keep = min(1.0, 2_000_000 / max(cells, 1))
         samples, counts = {}, [0, 0]
 
         def compute(i):
-            vals, _, valid = job.continuous_block(job.blocks[i])
+            vals, _, valid = job.continuous_block(windows[i])
             pick = valid
             if keep < 1:
                 pick = valid & (np.random.default_rng([self.seed, 100 + i]).random(valid.shape) < keep)
@@ -535,8 +547,8 @@ class _Run:
                             np.concatenate([self.inv_cols, self.cand_cols, zone_cols]), job.bs, job.nbc)
 
     # ---- pass 2: codes, area per class, codes at the samples ------------------------------------------------
-    def codes_pass(self, job, codes_path):
-        import rasterio
+    def codes_pass(self, job, codes):
+        """``codes``: a BlockScratch of n_f + 1 bands (the factor codes, then the valid mask)."""
         factors, n_f, n_cont = self.factors, len(self.factors), self.n_cont
         has_aspect = "aspect" in job.dem_names
         area = np.zeros((n_f, 256), np.float64)
@@ -547,7 +559,7 @@ class _Run:
 
         def compute(blk):
             vals, aspect, valid = job.continuous_block(blk)
-            stack = np.zeros((n_f,) + blk.shape, np.uint8)
+            stack = np.zeros((n_f + 1,) + blk.shape, np.uint8)     # last band: valid
             for f in range(n_cont):
                 stack[f] = factors[f].classify(vals[factors[f].name])
             f = n_cont
@@ -565,6 +577,8 @@ class _Run:
             n_invalid = int(invalid.sum())
             if n_invalid:
                 stack[:, invalid] = 0
+            stack[n_f] = valid
+            codes.write(job.block_index(blk), stack)         # positional write: safe from any thread
             counts = np.stack([np.bincount(stack[f].ravel(), minlength=256) for f in range(n_f)]).astype(np.float64)
             counts[:, 0] -= n_invalid                      # invalid cells are code 0 in every factor
             inv = None
@@ -575,26 +589,22 @@ class _Run:
                 inv = (ival, ipos)
             return stack, valid, counts, inv
 
-        prof = raster_profile(job.transform, job.crs, job.w, job.h, "uint8", None, count=n_f + 1)
-        prof.update(compress=None, interleave="pixel")
-        with rasterio.open(codes_path, "w", **prof) as tmp:
-            def consume(blk, res):
-                stack, valid, counts, inv = res
-                area[:] += counts
-                tmp.write(np.concatenate([stack, valid[None].view(np.uint8)]), window=blk.window())
-                idx, r, c = self.cset.in_block(blk)
-                self.s_codes[:, idx] = stack[:, r, c]
-                self.s_valid[idx] = valid[r, c]
-                if inv is not None:
-                    ival, ipos = inv
-                    self.s_invval[idx] = ival[r, c]
-                    sel = (ival > 0) & valid
-                    if sel.any():
-                        rr, cc = np.nonzero(sel)
-                        poly_cells.append((rr + blk.row0, cc + blk.col0, ival[sel], self.inv_fid[ipos[sel] - 1],
-                                           stack[:, rr, cc]))
+        def consume(blk, res):
+            stack, valid, counts, inv = res
+            area[:] += counts
+            idx, r, c = self.cset.in_block(blk)
+            self.s_codes[:, idx] = stack[:n_f, r, c]
+            self.s_valid[idx] = valid[r, c]
+            if inv is not None:
+                ival, ipos = inv
+                self.s_invval[idx] = ival[r, c]
+                sel = (ival > 0) & valid
+                if sel.any():
+                    rr, cc = np.nonzero(sel)
+                    poly_cells.append((rr + blk.row0, cc + blk.col0, ival[sel], self.inv_fid[ipos[sel] - 1],
+                                       stack[:n_f, rr, cc]))
 
-            pipeline(job.blocks, compute, consume, self.progress.sub(35, 70), job.workers)
+        pipeline(job.blocks, compute, consume, self.progress.sub(35, 70), job.workers)
         self.area = [area[f][:factors[f].n_codes].copy() for f in range(n_f)]
         self.poly_cells = poly_cells
         self.progress.set(70)
@@ -665,7 +675,7 @@ class _Run:
         self.progress.set(78)
 
     # ---- pass 3: index and zones -------------------------------------------------------------------------
-    def index_pass(self, job, codes_path, out_index, out_zones):
+    def index_pass(self, job, codes, out_index, out_zones):
         import rasterio
         S, model, zb = self.S, self.model, self.zbreaks
         sset = CellSet(S["rows"], S["cols"], job.bs, job.nbc)
@@ -674,7 +684,7 @@ class _Run:
         zone_cells = np.zeros(5, np.float64)
 
         def compute(blk):
-            data = job._open("codes", lambda: rasterio.open(codes_path)).read(window=blk.window())
+            data = codes.read(job.block_index(blk), blk.shape)
             valid = data[-1].astype(bool)
             index = model.score(data[:-1])
             zones = classify(index, zb, ~valid)
