@@ -138,16 +138,9 @@ class RoadNetwork:
         if self._tree is None:  # one straight segment per tree item: distances are cheap to test
             self._segments = shapely.linestrings(np.stack([self.xy[self.seg_u], self.xy[self.seg_v]], axis=1))
             self._tree = shapely.STRtree(self._segments)
-        (pi, seg), dist = self._tree.query_nearest(points, max_distance=max_snap, return_distance=True,
-                                                   all_matches=True)
-        if not len(pi):  # nothing within max_snap (np.r_[True, …] below needs at least one hit)
+        pi, seg, dist = self._nearest_segments(points, float(max_snap))
+        if not len(pi):
             return out
-        # equally near segments (overlapping roads, a point on a shared vertex): the first in layer and
-        # vertex order wins, as in QGIS's QgsVectorLayerDirector, so that both snap the same way
-        order = np.lexsort((seg, pi))
-        pi, seg, dist = pi[order], seg[order], dist[order]
-        first = np.r_[True, pi[1:] != pi[:-1]]
-        pi, seg, dist = pi[first], seg[first], dist[first]
         geom = points[pi]
         poly = shapely.get_type_id(geom) != 0
         if poly.any():  # a polygon (a square, a school yard) is entered where it comes closest to the road
@@ -163,6 +156,41 @@ class RoadNetwork:
         out.x[pi] = a[:, 0] + t * (b[:, 0] - a[:, 0])
         out.y[pi] = a[:, 1] + t * (b[:, 1] - a[:, 1])
         return out
+
+    def _nearest_segments(self, geoms, max_snap):
+        """(geometry index, segment, distance) of the nearest segment within ``max_snap`` of each
+        geometry that has one. Equally near segments (overlapping roads, a point on a shared vertex):
+        the first in layer and vertex order wins, as in QGIS's QgsVectorLayerDirector, so that both
+        snap the same way.
+
+        A ``dwithin`` query at a radius growing ×4 from SNAP_FIRST_RADIUS, then exact distances of the
+        candidates: every segment within the radius is a candidate, so the nearest is among them. GEOS's
+        nearest-neighbour search (STRtree.query_nearest) is 6× slower when most points lie near a road
+        (416 k points: 1.5 s against 0.25 s); it serves only a radius beyond SNAP_MAX_RADIUS."""
+        todo = np.arange(len(geoms))
+        found = []
+        r = min(max_snap, D.SNAP_FIRST_RADIUS)
+        while len(todo):
+            if r > D.SNAP_MAX_RADIUS:
+                (pi, seg), dist = self._tree.query_nearest(geoms[todo], max_distance=max_snap, return_distance=True,
+                                                           all_matches=True)
+            else:
+                pi, seg = self._tree.query(geoms[todo], predicate="dwithin", distance=r)
+                dist = shapely.distance(geoms[todo][pi], self._segments[seg])
+            if len(pi):
+                order = np.lexsort((seg, dist, pi))
+                pi, seg, dist = pi[order], seg[order], dist[order]
+                first = np.r_[True, pi[1:] != pi[:-1]]
+                found.append((todo[pi[first]], seg[first], dist[first]))
+                todo = np.delete(todo, pi[first])
+            if r >= max_snap or r > D.SNAP_MAX_RADIUS:
+                break
+            r = min(max_snap, r * 4)
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        pi, seg, dist = (np.concatenate(a) for a in zip(*found))
+        order = np.argsort(pi)
+        return pi[order], seg[order], dist[order]
 
     def component_of(self, snap):
         comp = np.full(len(snap), -1, np.int64)

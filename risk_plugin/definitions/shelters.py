@@ -72,6 +72,12 @@ MAX_SNAP = 300.0
 # shared vertex is a bridge or an underpass); 'intersections' nodes every crossing first (hand-
 # digitised county roads often lack the shared vertex). Both are choices for the data, not standards.
 NODE_TOLERANCE = 0.01
+
+# Snapping searches segments within a radius growing ×4 from SNAP_FIRST_RADIUS (m) up to MAX_SNAP; a
+# MAX_SNAP beyond SNAP_MAX_RADIUS is served by a nearest-neighbour search. Speed only: the result is the
+# nearest segment either way.
+SNAP_FIRST_RADIUS = 25.0
+SNAP_MAX_RADIUS = 5000.0
 NODINGS = ("vertices", "intersections")
 NODING = "vertices"
 
