@@ -9,6 +9,11 @@ from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 
+# Vertex spacing of the generated roads (m). Surveyed and OSM road lines carry a vertex every 10–50 m
+# (Jakarta's OSM roads, ../shared/data: a graph node per 94 m of road, junctions included).
+ROAD_VERTEX_M = 30.0
+
+
 def _grid_graph(cost):
     """8-neighbour graph whose edge weight is length × mean cost of the two cells."""
     h, w = cost.shape
@@ -89,4 +94,7 @@ def road_network(z, river, transform, nodes_xy, seats_mask, rng, crs, extra_loop
     geoms += list(lanes)
     klass += ["村道"] * len(lanes)
     names = [f"{k}{i + 1:03d}" for i, k in enumerate(klass)]
+    # a vertex every ROAD_VERTEX_M metres, as digitised roads carry (the routed lines bend only at the
+    # routing grid's cells, a vertex per ~400 m): the same lines, the node density of real road data
+    geoms = shapely.segmentize(np.asarray(geoms, dtype=object), ROAD_VERTEX_M)
     return gpd.GeoDataFrame({"道路等级": klass, "名称": names}, geometry=geoms, crs=crs)
