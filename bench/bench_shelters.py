@@ -1,16 +1,25 @@
-"""Shelter coverage along the road network vs QGIS's native:serviceareafromlayer.
+"""Shelter coverage along the road network vs QGIS's native:serviceareafromlayer, side by side.
 
-Setting: the demo county at RISKMAP_BENCH_KM km (default 100), every building as demand, every
-candidate site as a shelter, at 500 m and 2 km. Both sides get the same network (roads.gpkg) and the
-same points already on it (candidates and building centres snapped to the nearest road, as QGIS does
-not count the snap distance), and the same distance. Each side runs in its own Python process so
-that its peak memory (VmHWM, including its own imports: QGIS is heavier) is its own.
+Three networks, each at 500 m and 2 km:
+- the demo county at RISKMAP_BENCH_KM km (default 100): every building as demand, every candidate site
+  as a shelter, on its roads as generated (a vertex every 30 m, as digitised roads carry);
+- the same on the same roads thinned to their bends (shapely.simplify by 1 cm: one vertex per ~480 m,
+  the routing grid's; QGIS's time grows with the nodes, so this is where it is quickest);
+- Jakarta, real OSM roads (UTM 48S), OSM schools as shelters, the population raster as demand (the
+  setting of tests/test_shelters.py).
 
-- ours: read roads, build the graph, snap, all candidate–building pairs within the distance
-  (risk_plugin.network, the same code riskmap:sheltercoverage runs); the full riskmap engine run
-  (validation, raw snapping, allocation, outputs written) is timed separately on the raw layers.
+Both sides get the same network and the same points already on it (shelters and demand snapped to the
+nearest road by riskmap, as QGIS does not count the snap distance), and the same distance. Each side
+runs in its own Python process, so that its peak memory (VmHWM, imports included: QGIS is heavier) is
+its own.
+
+- ours: read roads, build the graph, snap, all shelter–demand pairs within the distance
+  (risk_plugin.network, the code riskmap:sheltercoverage runs); the full riskmap engine run
+  (validation, snapping the raw layers, allocation, outputs written) is timed separately.
 - QGIS: native:serviceareafromlayer (in-process QGIS, offscreen) writing its service-area lines, then
-  native:extractwithindistance for the buildings on those lines (the QGIS way to the covered demand).
+  native:extractwithindistance for the demand points on those lines (the QGIS way to the covered
+  demand). QGIS 3.22 returns an empty service area for a start point lying exactly on the free end
+  of a dead-end line; the covered demand is compared on the start points QGIS answered.
 
     RISKMAP_BENCH_KM=5 python -m bench.run --only shelters --out /tmp/bench.md
 """
@@ -22,8 +31,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-KM = float(os.environ.get("RISKMAP_BENCH_KM", "100"))
 DISTANCES = (500.0, 2000.0)
+THIN_TOLERANCE_M = 0.01
+JAKARTA_UTM = "EPSG:32748"
 TARGET_SPEEDUP = 20.0
 TARGET_COVERED_DIFF = 0.01
 
@@ -46,9 +56,11 @@ s_, t_, _ = net.pairs_within(s, d, np.full(len(starts), {dist}))
 covered = np.zeros(len(demand), bool)
 covered[t_] = True
 t_calc = time.perf_counter() - t0
+same = np.zeros(len(demand), bool)                       # from the starts QGIS answered (not timed)
+same[t_[~np.isin(starts["sid"].to_numpy()[s_], {exclude!r})]] = True
+people = demand["people"].to_numpy()
 print(json.dumps({{"seconds": t_read + t_calc, "read_seconds": t_read, "pairs": int(len(s_)),
-                  "covered_people": float(demand["people"].to_numpy()[covered].sum()),
-                  "covered_units": int(covered.sum()),
+                  "covered_people": float(people[covered].sum()), "covered_people_same": float(people[same].sum()),
                   "peak_mb": peak_mib()}}))
 """
 
@@ -58,11 +70,10 @@ sys.path.insert(0, {repo!r})
 from bench.memory import peak_mib
 t0 = time.perf_counter()
 from risk_plugin.shelter_run import shelter_coverage
-r = shelter_coverage({cand!r}, {buildings!r}, roads={roads!r}, class_field=None,
+r = shelter_coverage({shelters!r}, {demand!r}, roads={roads!r}, class_field=None,
                      service_distance={{"emergency": {dist}}}, output_shelters={out_sh!r}, output_demand={out_dem!r})
 print(json.dumps({{"seconds": time.perf_counter() - t0, "within": r["population_within_reach"],
-                  "served": r["population_served"], "total": r["population_total"],
-                  "peak_mb": peak_mib()}}))
+                  "served": r["population_served"], "total": r["population_total"], "peak_mb": peak_mib()}}))
 """
 
 QGIS = r"""
@@ -83,15 +94,17 @@ processing.run("native:serviceareafromlayer", {{"INPUT": {roads!r}, "START_POINT
                "TRAVEL_COST2": {dist}, "DEFAULT_DIRECTION": 2, "TOLERANCE": 0, "INCLUDE_BOUNDS": False,
                "OUTPUT_LINES": {lines!r}}}, context=ctx, feedback=QgsProcessingFeedback())
 t_area = time.perf_counter() - t0
-# the covered buildings, the QGIS way: points within 5 cm of the service-area lines
+# the covered demand, the QGIS way: points within 5 cm of the service-area lines
 processing.run("native:extractwithindistance", {{"INPUT": {demand!r}, "REFERENCE": {lines!r}, "DISTANCE": 0.05,
                "OUTPUT": {covered!r}}}, context=ctx, feedback=QgsProcessingFeedback())
 seconds = time.perf_counter() - t0
 peak = peak_mib()
 import geopandas as gpd
 cov = gpd.read_file({covered!r}, engine="pyogrio")
+ln = gpd.read_file({lines!r}, engine="pyogrio")
 print(json.dumps({{"seconds": seconds, "area_seconds": t_area, "covered_people": float(cov["people"].sum()),
-                  "covered_units": int(len(cov)), "peak_mb": peak}}))
+                  "empty_sids": [int(v) for v in ln.loc[ln.geometry.is_empty | ln.geometry.isna(), "sid"]],
+                  "peak_mb": peak}}))
 """
 
 
@@ -103,83 +116,126 @@ def _python(code, cwd):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def county(work):
-    """The shared demo county at KM km (bench.common: generated once for every bench module)."""
-    sys.path.insert(0, str(REPO))
-    from bench.common import county as shared_county
-    return shared_county(work, size_km=KM, cell_size=10.0)
-
-
-def prepare(paths, work):
-    """Candidates and building centres snapped onto the roads (what both sides start from)."""
+def settings(workdir, work):
+    """[(name, folder, roads, shelters as a layer for the engine, raw demand, demand points with 'people')]."""
     import geopandas as gpd
     import shapely
-    from risk_plugin.network import RoadNetwork
+    sys.path.insert(0, str(REPO))
+    from bench.common import bench_size_km, county
     from risk_plugin.definitions import shelters as D
-    roads = gpd.read_file(paths["roads"], engine="pyogrio")
-    net = RoadNetwork.from_lines(roads.geometry.values)
+    from risk_plugin.shelter_run import load_demand
+    km = bench_size_km()
+    paths = county(workdir, size_km=km, cell_size=10.0)
+    out = []
+    d = work / "generated"
+    d.mkdir(parents=True, exist_ok=True)
     cand = gpd.read_file(paths["shelter_candidates"], engine="pyogrio")
-    bldg = gpd.read_file(paths["buildings"], engine="pyogrio")
-    people = bldg["居住人数"].fillna(0).to_numpy(float)
-    s = net.snap(cand.geometry.values, D.MAX_SNAP)
-    b = net.snap(shapely.point_on_surface(bldg.geometry.values), D.MAX_SNAP)
-    starts = gpd.GeoDataFrame({"sid": range(int(s.ok.sum()))}, geometry=shapely.points(s.x[s.ok], s.y[s.ok]),
+    cand["类别"] = "紧急"                                     # every candidate as an emergency shelter
+    cand.to_file(d / "shelters.gpkg", engine="pyogrio")
+    bld = gpd.read_file(paths["buildings"], engine="pyogrio")
+    pts = gpd.GeoDataFrame({"people": bld["居住人数"].fillna(0).to_numpy(float)},
+                           geometry=shapely.point_on_surface(bld.geometry.values), crs=bld.crs)
+    gen = dict(shelters=str(d / "shelters.gpkg"), demand=paths["buildings"], points=pts)
+    out.append((f"demo county {km:g} × {km:g} km, roads as generated", d, paths["roads"], gen))
+    d = work / "thinned"
+    d.mkdir(parents=True, exist_ok=True)
+    roads = gpd.read_file(paths["roads"], engine="pyogrio")
+    roads.geometry = shapely.simplify(roads.geometry.values, THIN_TOLERANCE_M)
+    roads.to_file(d / "roads.gpkg", engine="pyogrio")
+    out.append((f"demo county {km:g} × {km:g} km, the same roads thinned to their bends", d,
+                str(d / "roads.gpkg"), gen))
+    d = work / "jakarta"
+    d.mkdir(parents=True, exist_ok=True)
+    jk = REPO.parent / "shared" / "data" / "jakarta"
+    if jk.exists():
+        gpd.read_file(jk / "roads.gpkg", engine="pyogrio").to_crs(JAKARTA_UTM).to_file(d / "roads.gpkg", engine="pyogrio")
+        b = gpd.read_file(jk / "osm_buildings_use.gpkg", engine="pyogrio").to_crs(JAKARTA_UTM)
+        e = b[b["use"] == "education"].copy()
+        e["有效面积"] = e.area * D.JAKARTA_EDUCATION_AREA_RATIO
+        e["类别"] = "紧急"
+        e["名称"] = [n if isinstance(n, str) and n.strip() else f"school {i}" for i, n in zip(e.index, e["name"])]
+        e[["名称", "类别", "有效面积", "geometry"]].to_file(d / "shelters.gpkg", engine="pyogrio")
+        dem, _ = load_demand(str(jk / "population.tif"))
+        out.append(("Jakarta, real OSM roads, OSM schools, population raster", d, str(d / "roads.gpkg"),
+                    dict(shelters=str(d / "shelters.gpkg"), demand=str(jk / "population.tif"),
+                         points=dem.to_crs(JAKARTA_UTM)[["people", "geometry"]])))
+    return out
+
+
+def prepare(folder, roads_path, s):
+    """Shelters and demand snapped onto the roads (what both sides start from), and the sizes."""
+    import geopandas as gpd
+    import shapely
+    from risk_plugin.definitions import shelters as D
+    from risk_plugin.network import RoadNetwork
+    roads = gpd.read_file(roads_path, engine="pyogrio")
+    net = RoadNetwork.from_lines(roads.geometry.values)
+    sh = gpd.read_file(s["shelters"], engine="pyogrio").to_crs(roads.crs)
+    pts = s["points"].to_crs(roads.crs)
+    a = net.snap(sh.geometry.values, D.MAX_SNAP)
+    b = net.snap(pts.geometry.values, D.MAX_SNAP)
+    starts = gpd.GeoDataFrame({"sid": range(int(a.ok.sum()))}, geometry=shapely.points(a.x[a.ok], a.y[a.ok]),
                               crs=roads.crs)
-    demand = gpd.GeoDataFrame({"people": people[b.ok]}, geometry=shapely.points(b.x[b.ok], b.y[b.ok]), crs=roads.crs)
-    # the candidates as emergency shelters for the full engine run
-    full = cand.copy()
-    full["类别"] = "紧急"
-    out = {"starts": str(work / "starts.gpkg"), "demand": str(work / "demand_on_roads.gpkg"),
-           "cand": str(work / "candidates_as_shelters.gpkg")}
+    demand = gpd.GeoDataFrame({"people": pts["people"].to_numpy()[b.ok]}, geometry=shapely.points(b.x[b.ok], b.y[b.ok]),
+                              crs=roads.crs)
+    out = {"starts": str(folder / "starts.gpkg"), "demand": str(folder / "demand_on_roads.gpkg")}
     starts.to_file(out["starts"], engine="pyogrio")
     demand.to_file(out["demand"], engine="pyogrio")
-    full.to_file(out["cand"], engine="pyogrio")
-    out.update(n_roads=len(roads), n_nodes=net.n_nodes, n_segments=net.n_segments, n_cand=len(cand),
-               n_starts=len(starts), n_bldg=len(bldg), n_demand=len(demand), people=float(people.sum()))
+    out.update(n_roads=len(roads), km=float(roads.length.sum() / 1000), n_nodes=net.n_nodes,
+               n_segments=net.n_segments, n_shelters=len(sh), n_starts=len(starts), n_points=len(pts),
+               n_demand=len(demand), people=float(pts["people"].sum()))
     return out
+
+
+def measure(folder, roads, s, prep, dist):
+    for old in folder.glob(f"qgis_*_{dist:g}.gpkg"):
+        old.unlink()
+    qgis = _python(QGIS.format(bench_dir=str(REPO / "bench"), roads=roads, starts=prep["starts"],
+                               demand=prep["demand"], dist=dist, lines=str(folder / f"qgis_lines_{dist:g}.gpkg"),
+                               covered=str(folder / f"qgis_covered_{dist:g}.gpkg")), cwd=str(folder))
+    ours = _python(OURS.format(repo=str(REPO), roads=roads, starts=prep["starts"], demand=prep["demand"], dist=dist,
+                               exclude=qgis["empty_sids"]), cwd=str(folder))
+    full = _python(FULL.format(repo=str(REPO), shelters=s["shelters"], demand=s["demand"], roads=roads, dist=dist,
+                               out_sh=str(folder / f"sh_{dist:g}.gpkg"), out_dem=str(folder / f"dem_{dist:g}.gpkg")),
+                   cwd=str(folder))
+    diff = (ours["covered_people_same"] - qgis["covered_people"]) / max(qgis["covered_people"], 1.0)
+    return ours, full, qgis, diff
 
 
 def run(workdir):
     work = Path(workdir) / "shelters"
     work.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    paths = county(work)
-    t_county = time.perf_counter() - t0
-    prep = prepare(paths, work)
-    rows = []
-    for dist in DISTANCES:
-        ours = _python(OURS.format(repo=str(REPO), roads=paths["roads"], starts=prep["starts"], demand=prep["demand"],
-                                   dist=dist), cwd=str(work))
-        full = _python(FULL.format(repo=str(REPO), cand=prep["cand"], buildings=paths["buildings"],
-                                   roads=paths["roads"], dist=dist, out_sh=str(work / f"sh_{dist:g}.gpkg"),
-                                   out_dem=str(work / f"dem_{dist:g}.gpkg")), cwd=str(work))
-        for old in work.glob(f"qgis_*_{dist:g}.gpkg"):
-            old.unlink()
-        qgis = _python(QGIS.format(bench_dir=str(REPO / "bench"), roads=paths["roads"], starts=prep["starts"], demand=prep["demand"], dist=dist,
-                                   lines=str(work / f"qgis_lines_{dist:g}.gpkg"),
-                                   covered=str(work / f"qgis_covered_{dist:g}.gpkg")), cwd=str(work))
-        diff = abs(ours["covered_people"] - qgis["covered_people"]) / max(qgis["covered_people"], 1.0)
-        rows.append((dist, ours, full, qgis, diff))
-    lines = [f"## Shelter coverage vs `native:serviceareafromlayer` (demo county {KM:g} × {KM:g} km)", "",
-             f"Network: {prep['n_roads']:,} road lines → {prep['n_nodes']:,} nodes, {prep['n_segments']:,} segments. "
-             f"Shelters: {prep['n_starts']:,} of {prep['n_cand']:,} candidate sites on the network. Demand: "
-             f"{prep['n_demand']:,} of {prep['n_bldg']:,} buildings within 300 m of a road, {prep['people']:,.0f} "
-             f"residents. County generated in {t_county:.0f} s (reused when present).", "",
-             "| distance | ours: read + graph + snap + pairs (s) | QGIS: service area + extract within distance (s) | speed-up | covered people ours / QGIS "
-             "| diff | peak MB ours / QGIS | full riskmap:sheltercoverage engine run (s, peak MB) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for dist, ours, full, qgis, diff in rows:
-        speed = qgis["seconds"] / max(ours["seconds"], 1e-9)
-        lines.append(f"| {dist:g} m | {ours['seconds']:.2f} | {qgis['seconds']:.2f} ({qgis['area_seconds']:.2f} + "
-                     f"{qgis['seconds'] - qgis['area_seconds']:.2f}) | {speed:.1f}× "
-                     f"{'✔' if speed >= TARGET_SPEEDUP else '✘'} | {ours['covered_people']:,.0f} / "
-                     f"{qgis['covered_people']:,.0f} | {100 * diff:.3f} % {'✔' if diff <= TARGET_COVERED_DIFF else '✘'} "
-                     f"| {ours['peak_mb']:.0f} / {qgis['peak_mb']:.0f} | {full['seconds']:.1f} s, {full['peak_mb']:.0f} MB |")
-    lines += ["", f"Targets: ≥ {TARGET_SPEEDUP:g}× faster, covered demand within {100 * TARGET_COVERED_DIFF:g} %. "
-              "Both sides produce the covered buildings: QGIS with its service-area lines and then "
-              "`native:extractwithindistance` (buildings within 5 cm of those lines), ours from the network distances. "
-              "Both timings include reading the layers; the full engine run includes reading, validation, snapping the raw layers (snap distance counted), allocation and "
-              "writing the outputs. QGIS builds one shortest-path tree over the whole graph per start point; ours "
-              "runs Dijkstra tile by tile on the sub-graph within reach, with the distance as limit. Peak memory is "
-              "each process's own high-water mark (VmHWM, bench/memory.py), imports included."]
+    lines = ["## Shelter coverage vs `native:serviceareafromlayer`", ""]
+    for name, folder, roads, s in settings(workdir, work):
+        prep = prepare(folder, roads, s)
+        lines += [f"### {name}", "",
+                  f"Network: {prep['n_roads']:,} road lines, {prep['km']:,.0f} km → {prep['n_nodes']:,} nodes "
+                  f"({1000 * prep['km'] / prep['n_nodes']:.0f} m of road per node), {prep['n_segments']:,} segments. "
+                  f"Shelters: {prep['n_starts']:,} of {prep['n_shelters']:,} on the network. Demand: {prep['n_demand']:,} "
+                  f"of {prep['n_points']:,} points within 300 m of a road, {prep['people']:,.0f} people.", "",
+                  "| distance | ours: read + graph + snap + pairs (s) | QGIS: service area + extract (s) | speed-up "
+                  "| covered people ours / QGIS | diff | QGIS empty service areas | peak MiB ours / QGIS "
+                  "| full riskmap engine run (s, peak MiB) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for dist in DISTANCES:
+            ours, full, qgis, diff = measure(folder, roads, s, prep, dist)
+            speed = qgis["seconds"] / max(ours["seconds"], 1e-9)
+            lines.append(
+                f"| {dist:g} m | {ours['seconds']:.2f} | {qgis['seconds']:.2f} ({qgis['area_seconds']:.2f} + "
+                f"{qgis['seconds'] - qgis['area_seconds']:.2f}) | {speed:.1f}× {'✔' if speed >= TARGET_SPEEDUP else '✘'} "
+                f"| {ours['covered_people_same']:,.0f} / {qgis['covered_people']:,.0f} | {100 * diff:+.3f} % "
+                f"{'✔' if abs(diff) <= TARGET_COVERED_DIFF else '✘'} | {len(qgis['empty_sids'])} "
+                f"| {ours['peak_mb']:.0f} / {qgis['peak_mb']:.0f} | {full['seconds']:.1f} s, {full['peak_mb']:.0f} |")
+        lines.append("")
+    lines += [f"Targets (issue 5, on the demo county): ≥ {TARGET_SPEEDUP:g}× faster, covered demand within "
+              f"{100 * TARGET_COVERED_DIFF:g} %. Both timings include reading the layers. Covered people are compared "
+              "on the start points QGIS answered: QGIS 3.22 returns an empty service area for a start lying exactly "
+              "on the free end of a dead-end line (candidate sites at the end of a village lane); ours reaches "
+              "from there. The remaining difference: QGIS's covered points are those within 5 cm of its "
+              "service-area lines, which also catches points on a road that crosses a reached road without a "
+              "shared vertex (a bridge, an underpass), not reachable along the network. QGIS builds one "
+              "shortest-path tree over the whole graph per start point, so its time grows with the number of "
+              "nodes; ours runs Dijkstra tile by tile on the sub-graph within reach, with the distance as limit. "
+              "The full engine run includes reading, validation, snapping the raw layers (snap distance counted), "
+              "allocation and writing the outputs."]
     return "\n".join(lines)

@@ -19,10 +19,10 @@ def county(workdir, size_km=None, cell_size=10.0, dem_only=False, seed=2025):
     """The demo county at ``size_km`` (default $RISKMAP_BENCH_KM or 100), generated once and cached."""
     size_km = bench_size_km() if size_km is None else float(size_km)
     towns = max(1, int(round(10 * size_km * size_km / 900.0)))
-    folder = Path(workdir) / f"county_{size_km:g}km_{cell_size:g}m{'_dem' if dem_only else ''}"
+    folder = Path(workdir).resolve() / f"county_{size_km:g}km_{cell_size:g}m{'_dem' if dem_only else ''}"
     marker = folder / "paths.json"
     if marker.exists():
-        return json.loads(marker.read_text())
+        return json.loads(marker.read_text())      # absolute paths: the benches run subprocesses elsewhere
     t0 = time.time()
     paths = demo.generate(folder, size_km=size_km, cell_size=cell_size, townships=towns, seed=seed, dem_only=dem_only)
     paths["generate_seconds"] = round(time.time() - t0, 1)
