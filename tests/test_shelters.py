@@ -90,6 +90,34 @@ def test_tie_between_unjoined_roads_goes_to_the_first_line(engine):
         assert list(d) == pytest.approx(reached)
 
 
+
+@pytest.mark.parametrize("max_snap", [1.0, 40.0, 300.0, 1e7])
+def test_snap_finds_what_the_nearest_neighbour_search_finds(engine, max_snap):
+    """The growing-radius dwithin search against GEOS's STRtree.query_nearest (all equally near
+    segments, then the lowest index): points and polygons, some on vertices shared by 3 roads, some
+    on a road drawn twice, some far away."""
+    import shapely
+    from riskmap.risk_plugin.network import RoadNetwork
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 3000, (60, 2))
+    lines = [shapely.LineString(xy[[i, j, k]]) for i, j, k in rng.integers(0, 60, (80, 3))]
+    lines += lines[:10]                                       # overlapping duplicates: exact ties
+    net = RoadNetwork.from_lines(np.array(lines, dtype=object))
+    pts = list(shapely.points(rng.uniform(-2000, 5000, (3000, 2))))
+    pts += list(shapely.points(xy[:20]))                     # on shared vertices
+    pts += list(shapely.buffer(shapely.points(rng.uniform(0, 3000, (200, 2))), 15.0))   # polygons
+    geoms = np.array(pts, dtype=object)
+    net.snap(geoms[:1], max_snap)                             # builds the tree
+    (pi, seg), dist = net._tree.query_nearest(geoms, max_distance=max_snap, return_distance=True, all_matches=True)
+    order = np.lexsort((seg, pi))
+    pi, seg, dist = pi[order], seg[order], dist[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
+    got = net._nearest_segments(geoms, max_snap)
+    assert len(got[0]) == first.sum() > 0
+    np.testing.assert_array_equal(got[0], pi[first])
+    np.testing.assert_array_equal(got[1], seg[first])
+    np.testing.assert_allclose(got[2], dist[first], rtol=0, atol=1e-9)
+
 def test_polygon_shelter_enters_where_it_touches_the_road(engine):
     import shapely
     net = river_network(engine)
