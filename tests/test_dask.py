@@ -99,6 +99,28 @@ def test_susceptibility_dask_is_identical(demo_county, dispatcher, tmp_path):
     assert dispatcher.tasks["terrain_blocks"] >= blocks    # every block of pass 2 (and pass 1's sample)
 
 
+def test_shipped_job_state_still_serialises_after_a_worker_used_it(engine, demo_county):
+    """What a worker does with the susceptibility job's state (rebuild the job, compute a block, which
+    opens the DEM) must leave the shipped object serialisable: Dask sends it on to the next worker that
+    needs it, and a fetch that fails leaves that worker's task waiting forever (the hang seen when
+    pass 1's small windows first spread over two workers)."""
+    import cloudpickle
+    from riskmap.risk_plugin import terrain as T
+    from riskmap.risk_plugin.parallel.terrain_blocks import _rebuild, _state
+    from riskmap.risk_plugin.susceptibility.grid import Settings, _Job
+    s = Settings()
+    job = _Job(demo_county["dem"], s, 42)
+    job.continuous_block(job.blocks[0])                    # the driver's own job has open handles too
+    shipped = (_Job, (demo_county["dem"], s, 42), {}, _state(job))
+    assert not set(_Job.RUNTIME_ATTRS) & set(shipped[3])
+    worker_job = _rebuild(*shipped)
+    vals, _, valid = worker_job.continuous_block(next(T.blocks(job.h, job.w, 64, job.halo)))
+    assert valid.any() and np.isfinite(vals["slope"][valid]).all()
+    cloudpickle.loads(cloudpickle.dumps(shipped))          # raised "self._hds cannot be converted" before
+    worker_job.close()
+    job.close()
+
+
 # --------------------------------------------------------------------------------------- exposure
 @pytest.mark.parametrize("hazard_kind, cell_rule, building_rule", [
     ("raster", "centre", "centroid"),

@@ -35,8 +35,12 @@ def _picklable(value):
 
 
 def _state(job):
-    """The job's picklable attributes (what the engine set on it: blocks, hydro grid, line distances…)."""
-    return {k: v for k, v in job.__dict__.items() if not k.startswith(_SKIP) and _picklable(v)}
+    """The job's picklable attributes (what the engine set on it: blocks, hydro grid, line distances…),
+    without its per-process handles (``RUNTIME_ATTRS``): a worker's rebuilt job makes its own, and an
+    empty list shipped here would be the very object the worker appends its open datasets to, which
+    Dask then fails to send to the next worker that needs the state (the task waits forever)."""
+    skip = set(getattr(type(job), "RUNTIME_ATTRS", ()))
+    return {k: v for k, v in job.__dict__.items() if not k.startswith(_SKIP) and k not in skip and _picklable(v)}
 
 
 def _rebuild(base, args, kwargs, state):

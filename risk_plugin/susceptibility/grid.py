@@ -170,6 +170,9 @@ def _stem(path):
 class _Job:
     """One run: the DEM grid, the factor sources, the block layout, and per-thread file handles."""
 
+    # per-process state, made by __init__ and never shipped to another process (parallel/terrain_blocks)
+    RUNTIME_ATTRS = ("_local", "_opened", "_lock")
+
     def __init__(self, dem, s, seed):
         import rasterio
         self.s, self.seed, self.dem_path = s, seed, dem
