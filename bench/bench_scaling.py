@@ -1,10 +1,11 @@
 """Scaling past one process: the demo county at 100 × 100 km (10 m DEM) and 300 × 300 km (30 m DEM),
 each job in one process and on a Dask LocalCluster of 1 and 2 worker processes.
 
-For every size: the generator's time and peak memory, then susceptibility, exposure, four-color risk
+For every size: the demo county from ``bench.common.county`` (shared with the other benches, ~10
+townships per 900 km²) with the generator's time and peak memory, then susceptibility, exposure, four-color risk
 and shelter coverage through the command line (``python -m risk_plugin <job> … --engine …
 --stats``), each in its own process so its memory is its own. Recorded per run: the job's time
-(without starting the cluster), the driver's peak memory, every worker's peak memory (ru_maxrss read
+(without starting the cluster), the driver's peak memory, every worker's peak memory (VmHWM read
 inside the worker process by ``client.run``), the tasks, and whether the numeric outputs equal the
 one-process run's. Speed-up = time with 1 worker / time with 2 workers.
 
@@ -59,23 +60,23 @@ def measure(cmd, cwd=REPO):
     return seconds, peak / 2 ** 20, out
 
 
-def job_args(job, d, out, km):
+def job_args(job, d, hazard, out, km):
     """Command-line arguments of one job on the county in ``d``; outputs in ``out``."""
     if job == "susceptibility":
         return ["--dem", d / "dem.tif", "--inventory", d / "landslide_inventory.gpkg", "--presence-field", "landslide",
                 "--output-index", out / "susc_index.tif", "--output-zones", out / "susc_zones.tif"]
     if job == "exposure":
-        return ["--hazard", d / "flood_hazard.tif", "--population", d / "population.tif",
+        return ["--hazard", hazard, "--population", d / "population.tif",
                 "--buildings", d / "buildings.gpkg", "--facilities", d / "facilities.gpkg",
                 "--units", d / "townships.gpkg", "--units", d / "villages.gpkg", "--output-table", out / "exposure.csv"]
     if job == "fourcolor":
         cell = 100 if km <= 150 else 200        # the grid stays under the engine's 5 M pieces
-        return ["--hazard", d / "flood_hazard.tif", "--population", d / "population.tif",
+        return ["--hazard", hazard, "--population", d / "population.tif",
                 "--buildings", d / "buildings.gpkg", "--facilities", d / "facilities.gpkg",
                 "--townships", d / "townships.gpkg", "--cell-size", cell,
                 "--output", out / "fourcolor.gpkg", "--output-table", out / "fourcolor.csv"]
     return ["--shelters", d / "shelters.gpkg", "--demand", d / "buildings.gpkg", "--roads", d / "roads.gpkg",
-            "--hazard", d / "flood_hazard.tif", "--units", d / "villages.gpkg", "--townships", d / "townships.gpkg",
+            "--hazard", hazard, "--units", d / "villages.gpkg", "--townships", d / "townships.gpkg",
             "--output-demand", out / "shelter_demand.gpkg"]
 
 
@@ -86,12 +87,12 @@ def same_numbers(a, b, rel=1e-9):
     return all(a[k] == b[k] or (isinstance(a[k], float) and math.isclose(a[k], b[k], rel_tol=rel)) for k in a)
 
 
-def run_job(job, d, work, km, engine, workers):
+def run_job(job, d, hazard, work, km, engine, workers):
     tag = engine if engine == "local" else f"dask{workers}"
     out = work / f"{job}_{tag}"
     out.mkdir(parents=True, exist_ok=True)
     stats_path = out / "stats.json"
-    cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, job_args(job, d, out, km)), "--engine", engine,
+    cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, job_args(job, d, hazard, out, km)), "--engine", engine,
            "--stats", str(stats_path)]
     if workers:
         cmd += ["--workers", str(workers)]
@@ -104,14 +105,32 @@ def run_job(job, d, work, km, engine, workers):
     return stats
 
 
-def county(work, km, cell):
-    d = work / f"county_{km:g}km_{cell:g}m"
-    t, peak, _ = measure([sys.executable, "-m", "risk_plugin", "demo", "--out", str(d), "--size-km", f"{km:g}",
-                          "--cell-size", f"{cell:g}"])
+def county(workdir, km, cell, work):
+    """The shared demo county (bench.common.county: ~10 townships per 900 km², cached for every bench),
+    generated in its own process when not there yet; then the flood hazard classes for the exposure jobs.
+    Returns (paths folder, generator seconds, generator peak MiB or None when cached, hazard seconds)."""
+    before = set(Path(workdir).glob("county_*/paths.json"))
+    code = ("import json; from bench.common import county; "
+            f"print(json.dumps(county({str(workdir)!r}, size_km={km!r}, cell_size={cell!r})))")
+    t, peak, out = measure([sys.executable, "-c", code])
+    paths = json.loads(out.strip().splitlines()[-1])
+    cached = Path(paths["dir"]) / "paths.json" in before
+    d = Path(paths["dir"])
+    hazard = work / "flood_hazard.tif"
     code = ("from risk_plugin.flood import flood_hazard; "
-            f"flood_hazard({str(d / 'flood_hazard.tif')!r}, depth={str(d / 'flood_depth_100.tif')!r})")
+            f"flood_hazard({str(hazard)!r}, depth={paths['flood_depth_100']!r})")
     t_h, _, _ = measure([sys.executable, "-c", code])
-    return d, t, peak, t_h
+    return d, hazard, paths.get("generate_seconds", t), None if cached else peak, t_h
+
+
+def county_counts(d):
+    import pyogrio
+    import rasterio
+    n = {k: pyogrio.read_info(str(d / f"{k}.gpkg"))["features"] for k in ("townships", "villages", "buildings", "shelters")}
+    with rasterio.open(d / "dem.tif") as src:
+        cells = src.width * src.height
+    return (f"DEM {cells:,} cells, {n['townships']} townships, {n['villages']} villages, {n['buildings']:,} buildings, "
+            f"{n['shelters']} shelters")
 
 
 def fmt_workers(stats):
@@ -125,21 +144,25 @@ def run(workdir):
     lines = ["## Scaling on Dask (issue 7)", "",
              "Each job through `python -m risk_plugin <job> … --engine local|dask [--workers N] --stats`, in its own "
              "process; Dask on a LocalCluster of worker processes with one thread each. *time*: the job without "
-             "starting the cluster (wall time of the whole command in brackets); *driver*: peak RSS of the "
-             "command's process; *workers*: peak RSS of each worker process (ru_maxrss inside the worker); "
+             "starting the cluster (wall time of the whole command in brackets); *driver*: peak memory (VmHWM) of the "
+             "command's process; *workers*: peak memory of each worker process (VmHWM, read inside the worker); "
              "*same*: numeric outputs equal to the one-process run. The one-process susceptibility already runs "
              "a thread per core.", ""]
     for km, cell in sizes():
-        d, t_gen, peak_gen, t_hz = county(work, km, cell)
+        here = work / f"{km:g}km_{cell:g}m"
+        here.mkdir(parents=True, exist_ok=True)
+        d, hazard, t_gen, peak_gen, t_hz = county(workdir, km, cell, here)
+        counts = county_counts(d)
+        peak = f"peak {peak_gen:.0f} MiB" if peak_gen else "peak not measured here (cached by an earlier bench)"
         lines += [f"### {km:g} × {km:g} km, DEM {cell:g} m", "",
-                  f"Generator (`python -m risk_plugin demo --size-km {km:g} --cell-size {cell:g}`): {t_gen:.0f} s, "
-                  f"peak {peak_gen:.0f} MiB. Flood hazard classes for the exposure jobs: {t_hz:.0f} s.", "",
+                  f"Demo county (`bench.common.county`, {counts}): generated in {t_gen:.0f} s, {peak}. "
+                  f"Flood hazard classes for the exposure jobs: {t_hz:.0f} s.", "",
                   "| job | engine | workers | time s | driver peak MiB | worker peaks MiB | tasks | speed-up 1→2 | same |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for job in JOBS:
             rows = {}
             for engine, workers in CONFIGS:
-                rows[(engine, workers)] = run_job(job, d, work / f"{km:g}km", km, engine, workers)
+                rows[(engine, workers)] = run_job(job, d, hazard, here, km, engine, workers)
             base = rows[("local", None)]
             t1, t2 = rows[("dask", 1)]["seconds"], rows[("dask", 2)]["seconds"]
             for (engine, workers), st in rows.items():
