@@ -123,6 +123,16 @@ def test_threatened_people_come_from_nearby_buildings(demo_county):
     assert (gh["威胁人数"] > 0).mean() > 0.5
 
 
+def test_fire_history_lies_in_forest_near_roads(demo_county):
+    fh = read_vector(demo_county["fire_history"])
+    forest = np.asarray(read_vector(demo_county["forest"]).geometry.values, dtype=object)
+    roads = np.asarray(read_vector(demo_county["roads"]).geometry.values, dtype=object)
+    pts = np.asarray(fh.geometry.values, dtype=object)
+    assert len(pts) >= 10
+    assert shapely.contains(forest[None, :], pts[:, None]).any(axis=1).all()
+    assert shapely.distance(pts[:, None], roads[None, :]).min(axis=1).max() <= 800.0
+
+
 def test_generation_is_deterministic(demo_county, tmp_path):
     again = demo.generate(tmp_path, size_km=8.0, cell_size=20.0, townships=4, villages_per_township=5, seed=7)
     with rasterio.open(again["dem"]) as a, rasterio.open(demo_county["dem"]) as b:
