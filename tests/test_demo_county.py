@@ -77,6 +77,24 @@ def test_villages_nest_in_townships(demo_county):
     assert abs(union.area - shapely.union_all(towns.geometry.values).area) < 1.0
 
 
+def test_admin_codes_stay_unique_12_digit_codes_past_one_county():
+    """A 300 km demo area has 1,000 townships: more than the 899 one county code holds (townships 101–999)."""
+    from riskmap.risk_plugin.demo.admin import admin_codes
+    rng = np.random.default_rng(0)
+    township_of = rng.integers(0, 1000, 10_000)
+    t_codes, parents, v_codes = admin_codes(township_of, 1000)
+    assert len(set(t_codes)) == 1000 and len(set(v_codes)) == 10_000
+    assert {len(c) for c in t_codes + parents + v_codes} == {12}
+    assert t_codes[0] == "500299101000" and t_codes[898] == "500299999000" and t_codes[899] == "500298101000"
+    assert parents[898] == "500299000000" and parents[899] == "500298000000"
+    # each village code starts with its township's first 9 digits, numbered 201, 202, … in input order
+    assert all(v[:9] == t_codes[t][:9] for v, t in zip(v_codes, township_of))
+    first = int(np.flatnonzero(township_of == township_of[0])[1])
+    assert v_codes[0][9:] == "201" and v_codes[first][9:] == "202"
+    with pytest.raises(ValueError, match="800 villages"):
+        admin_codes(np.zeros(800, int), 1)
+
+
 def test_road_graph_is_connected(demo_county):
     roads = read_vector(demo_county["roads"]).geometry.values
     noded = shapely.get_parts(shapely.union_all(roads))   # split at every crossing

@@ -4,6 +4,11 @@ import numpy as np
 import shapely
 
 COUNTY_CODE = "500299"  # fictional county code (the 99 slot is unused in 重庆市)
+# GB/T 10114 codes: 6-digit county + 3-digit township + 3-digit village. Townships are numbered 101–999 and
+# villages 201–999, so one county code holds 899 townships; larger demo areas take the next (unused) county
+# codes downwards (500298, 500297, … 500244 are unused in 重庆市).
+TOWNSHIPS_PER_COUNTY = 899
+VILLAGES_PER_TOWNSHIP_MAX = 799
 TOWNSHIP_NAMES = ["龙潭镇", "清溪镇", "石门乡", "桃源镇", "白马乡", "黄岩镇", "青龙乡", "双河镇", "金竹乡", "云峰镇",
                   "梅江镇", "兴隆乡", "铜鼓镇", "板桥乡", "官渡镇", "花田乡", "麻旺镇", "苍岭镇", "丁市镇", "浪坪乡"]
 VILLAGE_HEADS = ["大坪", "杨柳", "柏树", "新华", "红岩", "马鞍", "长春", "团结", "凉桥", "双龙", "光明", "田坝", "茶园", "沙坝",
@@ -32,6 +37,26 @@ def person_names(n, rng):
     s = rng.integers(0, len(SURNAMES), n)
     g = rng.integers(0, len(GIVEN), n)
     return [SURNAMES[a] + GIVEN[b] for a, b in zip(s, g)]
+
+
+def admin_codes(township_of, n_townships):
+    """12-digit codes: (township codes, each township's county code + "000000", village codes in input order)."""
+    if n_townships > TOWNSHIPS_PER_COUNTY * 56:
+        raise ValueError(f"{n_townships} townships do not fit the demo's fictional county codes (at most "
+                         f"{TOWNSHIPS_PER_COUNTY * 56})")
+    t = np.arange(n_townships)
+    county = [f"{int(COUNTY_CODE) - c}" for c in t // TOWNSHIPS_PER_COUNTY]
+    t_codes = [f"{c}{101 + k:03d}000" for c, k in zip(county, t % TOWNSHIPS_PER_COUNTY)]
+    township_of = np.asarray(township_of)
+    # the rank of each village within its township, in input order (stable sort keeps the order)
+    order = np.argsort(township_of, kind="stable")
+    starts = np.searchsorted(township_of[order], township_of[order], side="left")
+    rank = np.empty(len(township_of), int)
+    rank[order] = np.arange(len(township_of)) - starts + 1
+    if len(rank) and rank.max() > VILLAGES_PER_TOWNSHIP_MAX:
+        raise ValueError(f"a township has {rank.max()} villages; 3-digit village codes hold {VILLAGES_PER_TOWNSHIP_MAX}")
+    v_codes = [t_codes[a][:9] + f"{200 + r:03d}" for a, r in zip(township_of, rank)]
+    return t_codes, [c + "000000" for c in county], v_codes
 
 
 def partition(bounds, n_townships, villages_per_township, rng, crs):
@@ -68,21 +93,16 @@ def partition(bounds, n_townships, villages_per_township, rng, crs):
     dist = np.hypot(seeds[:, None, 0] - tx[None, :], seeds[:, None, 1] - ty[None, :])
     township_of = np.argmin(dist, axis=1)
     township_of[:n_townships] = np.arange(n_townships)
-    t_codes = [f"{COUNTY_CODE}{101 + t:03d}000" for t in range(n_townships)]
+    t_codes, t_parents, v_codes = admin_codes(township_of, n_townships)
     t_names = [township_name(t) for t in range(n_townships)]
     v_names = village_names(n_villages, rng)
-    v_rows = []
-    counters = np.zeros(n_townships, int)
-    for v in range(n_villages):
-        t = township_of[v]
-        counters[t] += 1
-        v_rows.append({"行政区划代码": t_codes[t][:9] + f"{200 + counters[t]:03d}", "名称": v_names[v],
-                       "上级代码": t_codes[t], "乡镇": t_names[t]})
-    villages = gpd.GeoDataFrame(v_rows, geometry=list(polys), crs=crs)
+    villages = gpd.GeoDataFrame({"行政区划代码": v_codes, "名称": v_names,
+                                 "上级代码": [t_codes[t] for t in township_of],
+                                 "乡镇": [t_names[t] for t in township_of]}, geometry=list(polys), crs=crs)
     townships = villages.dissolve(by="上级代码", as_index=False)[["上级代码", "geometry"]]
     townships = townships.rename(columns={"上级代码": "行政区划代码"})
     townships["名称"] = townships["行政区划代码"].map(dict(zip(t_codes, t_names)))
-    townships["上级代码"] = COUNTY_CODE + "000000"
+    townships["上级代码"] = townships["行政区划代码"].map(dict(zip(t_codes, t_parents)))
     townships = townships[["行政区划代码", "名称", "上级代码", "geometry"]]
     seats = gpd.GeoDataFrame({"行政区划代码": t_codes, "名称": t_names}, geometry=shapely.points(tx, ty), crs=crs)
     return townships, villages, seats
