@@ -7,6 +7,7 @@ $RISKMAP_BENCH_KM sets the size (default 100 km) for a quick trial.
 """
 import argparse
 import importlib
+import os
 import pkgutil
 import platform
 import time
@@ -40,7 +41,8 @@ def main(argv=None):
     sections = [p.read_text(encoding="utf-8") for p in sorted(results.glob("bench_*.md"))]
     header = (f"# Benchmarks\n\nCommand: `make bench` (= `python -m bench.run --out BENCHMARKS.md`); one job: "
               f"`python -m bench.run --only NAME`. Set `RISKMAP_BENCH_KM` for a smaller trial county.\n\n"
-              f"Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores, 24 GiB, QGIS 3.22; "
+              f"Machine: {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores, "
+              f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB, QGIS 3.22; "
               f"each comparison runs both sides in the same process run, one after the other.\n\n")
     Path(args.out).write_text(header + "\n\n".join(sections) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
