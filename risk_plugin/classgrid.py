@@ -70,13 +70,13 @@ def row_cell_areas(transform, crs, height):
 
 def burn(geometries, values, shape, transform, all_touched=False, dtype=np.uint8, fill=0):
     """Rasterise polygons with their values; where they overlap the highest value wins."""
-    from rasterio.features import rasterize
+    from .burn import rasterize
     values = np.asarray(values)
     if len(values) == 0:
         return np.full(shape, fill, dtype=dtype)
     order = np.argsort(values, kind="stable")  # drawn in ascending order: the highest lands on top
     geoms = np.asarray(geometries, dtype=object)[order]
-    return rasterize(zip(geoms, values[order].tolist()), out_shape=shape, transform=transform, fill=fill,
+    return rasterize(geoms, values[order].tolist(), out_shape=shape, transform=transform, fill=fill,
                      all_touched=all_touched, dtype=dtype)
 
 

@@ -242,11 +242,11 @@ def rasterio_open_w(path, profile):
 def _unit_labels(geoms, tree, transform, shape, bounds):
     """Unit number (1..n; 0 = outside every unit) of each cell centre of a block."""
     import shapely
-    from rasterio.features import rasterize
+    from .burn import rasterize
     idx = tree.query(shapely.box(*bounds))
     if not len(idx):
         return np.zeros(shape, np.int32)
-    return rasterize(zip(geoms[idx], (idx + 1).tolist()), out_shape=shape, transform=transform, fill=0, dtype=np.int32)
+    return rasterize(geoms[idx], (idx + 1).tolist(), out_shape=shape, transform=transform, fill=0, dtype=np.int32)
 
 
 def unit_table(units_gdf, counts, cell_km2):

@@ -140,11 +140,11 @@ class _Layer:
 
     def mask(self, transform, shape, bounds, all_touched=True):
         import shapely
-        from rasterio.features import rasterize
+        from .burn import rasterize
         idx = self.tree.query(shapely.box(*bounds))
         if not len(idx):
             return np.zeros(shape, bool)
-        return rasterize(((g, 1) for g in self.geoms[idx]), out_shape=shape, transform=transform, fill=0,
+        return rasterize(self.geoms[idx], 1, out_shape=shape, transform=transform, fill=0,
                          all_touched=all_touched, dtype=np.uint8).astype(bool)
 
     def counts(self, transform, shape, bounds):

@@ -290,13 +290,13 @@ class HazardSource:
         polygons with ``rule='all_touched'`` the highest class touching the cell."""
         if self.is_raster:
             return self._check_raster_values(sample_grid(self._src, transform, shape, crs, fill=0))
-        from rasterio.features import rasterize
+        from .burn import rasterize
         geoms, cls, tree = self.polygons(crs)
         idx = tree.query(_grid_box(transform, shape), predicate="intersects")
         if not len(idx):
             return np.zeros(shape, np.uint8)
         idx = idx[np.argsort(cls[idx], kind="stable")]  # highest class burnt last wins
-        return rasterize(zip(geoms[idx], cls[idx].astype(np.int32)), out_shape=shape, transform=transform,
+        return rasterize(geoms[idx], cls[idx].astype(np.int32), out_shape=shape, transform=transform,
                          fill=0, dtype="uint8", all_touched=(rule == "all_touched"))
 
     def classes_at_points(self, points, crs):

@@ -75,7 +75,7 @@ def hazard_max(geoms, crs, hazard, block=1024):
     """Highest hazard class (0..4) under each geometry: the cell under a point, any cell a polygon
     touches. Read block by block; nodata counts as 0."""
     import rasterio
-    from rasterio.features import rasterize
+    from .burn import rasterize
     from rasterio.windows import Window
     geoms = gpd.GeoSeries(geoms, crs=crs)
     n = len(geoms)
@@ -118,7 +118,7 @@ def hazard_max(geoms, crs, hazard, block=1024):
                     if hit.size == 0:
                         continue
                     wt = rasterio.windows.transform(win, src.transform)
-                    ids = rasterize(zip(g[qi][hit], hit + 1), out_shape=(int(win.height), int(win.width)),
+                    ids = rasterize(g[qi][hit], hit + 1, out_shape=(int(win.height), int(win.width)),
                                     transform=wt, all_touched=True, fill=0, dtype="int32")
                     a = src.read(1, window=win, masked=True).filled(0)
                     sel = ids > 0

@@ -158,7 +158,7 @@ def _pieces(level_geoms, zones):
 
 def _rasterize_labels(geoms, tree, transform, shape, all_touched):
     """Label grid: 1 + index of the polygon at each cell (0 = none), geometries clipped to the grid."""
-    from rasterio.features import rasterize
+    from .burn import rasterize
     box = _grid_box(transform, shape)
     idx = tree.query(box, predicate="intersects")
     if not len(idx):
@@ -167,13 +167,13 @@ def _rasterize_labels(geoms, tree, transform, shape, all_touched):
     pad = 2 * max(abs(transform.a), abs(transform.e))
     clipped = clip_rect(geoms[idx], b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
     ok = ~shapely.is_empty(clipped)
-    return rasterize(zip(clipped[ok], (idx[ok] + 1).astype(np.int32)), out_shape=shape, transform=transform,
+    return rasterize(clipped[ok], (idx[ok] + 1).astype(np.int32), out_shape=shape, transform=transform,
                      fill=0, dtype="int32", all_touched=all_touched)
 
 
 def _boundary_mask(geoms, tree, transform, shape):
     """Cells crossed by any polygon boundary (rasterised lines, all touched)."""
-    from rasterio.features import rasterize
+    from .burn import rasterize
     box = _grid_box(transform, shape)
     idx = tree.query(box, predicate="intersects")
     if not len(idx):
@@ -184,7 +184,7 @@ def _boundary_mask(geoms, tree, transform, shape):
     lines = lines[~shapely.is_empty(lines)]
     if not len(lines):
         return np.zeros(shape, bool)
-    return rasterize(((g, 1) for g in lines), out_shape=shape, transform=transform, fill=0, dtype="uint8",
+    return rasterize(lines, 1, out_shape=shape, transform=transform, fill=0, dtype="uint8",
                      all_touched=True).astype(bool)
 
 

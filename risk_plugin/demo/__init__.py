@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 from pyproj import Transformer
-from rasterio.features import rasterize
+from ..burn import rasterize
 from rasterio.transform import from_origin
 from scipy import ndimage
 
@@ -94,7 +94,7 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
 
     progress.info("建筑与人口 / buildings and population")
     slope_c = slope_degrees(zc, hcell)
-    vid = rasterize(zip(villages.geometry.values, range(len(villages))), out_shape=(nc, nc),
+    vid = rasterize(villages.geometry.values, np.arange(len(villages)), out_shape=(nc, nc),
                     transform=coarse_t, fill=-1, dtype="int32")
     dist_river = ndimage.distance_transform_edt(~stream) * hcell
     low = zc < np.percentile(zc, 55)
@@ -129,7 +129,7 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
     progress.set(70)
 
     progress.info("地质灾害 / geohazards")
-    bmask = rasterize(bldg.geometry.values, out_shape=(nc, nc), transform=coarse_t, fill=0, default_value=1,
+    bmask = rasterize(bldg.geometry.values, 1, out_shape=(nc, nc), transform=coarse_t, fill=0,
                       dtype="uint8", all_touched=True).astype(bool)
     dist_bldg = ndimage.distance_transform_edt(~bmask) * hcell
     n_points = max(10, int(len(villages) * 0.8))

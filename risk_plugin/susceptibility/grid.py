@@ -238,9 +238,9 @@ class _Job:
 
     # --- factor sources -------------------------------------------------------------------------------
     def add_lines(self, name, gdf, note):
-        from rasterio.features import rasterize
+        from ..burn import rasterize
         geoms = [g for g in gdf.geometry if g is not None and not g.is_empty]
-        mask = rasterize(((g, 1) for g in geoms), out_shape=self.support_shape, transform=self.support_transform,
+        mask = rasterize(geoms, 1, out_shape=self.support_shape, transform=self.support_transform,
                          all_touched=True, dtype="uint8") if geoms else np.zeros(self.support_shape, np.uint8)
         if not mask.any():
             note(f"[{name}] 线图层与 DEM 范围不相交, 不作为因子 / no line inside the DEM extent; factor dropped")
@@ -274,14 +274,14 @@ class _Job:
     def rasterize_block(self, blk, geoms, values, tree, dtype="uint8"):
         """Burn ``geoms`` (later ones win) with ``values`` into the block; 0 elsewhere."""
         import shapely
-        from rasterio.features import rasterize
+        from ..burn import rasterize
         x0, y1 = self.transform * (blk.col0, blk.row0)
         x1, y0 = self.transform * (blk.col1, blk.row1)
         hits = tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
         if hits.size == 0:
             return np.zeros(blk.shape, dtype)
         hits.sort()
-        return rasterize(zip(geoms[hits], values[hits].tolist()), out_shape=blk.shape,
+        return rasterize(geoms[hits], values[hits].tolist(), out_shape=blk.shape,
                          transform=self.transform * self.transform.translation(blk.col0, blk.row0),
                          fill=0, dtype=dtype)
 
