@@ -9,6 +9,7 @@ COUNTY_CODE = "500299"  # fictional county code (the 99 slot is unused in 重庆
 # codes downwards (500298, 500297, … 500244 are unused in 重庆市).
 TOWNSHIPS_PER_COUNTY = 899
 VILLAGES_PER_TOWNSHIP_MAX = 799
+SPARE_COUNTY_CODES = 56   # 500299 down to 500244
 TOWNSHIP_NAMES = ["龙潭镇", "清溪镇", "石门乡", "桃源镇", "白马乡", "黄岩镇", "青龙乡", "双河镇", "金竹乡", "云峰镇",
                   "梅江镇", "兴隆乡", "铜鼓镇", "板桥乡", "官渡镇", "花田乡", "麻旺镇", "苍岭镇", "丁市镇", "浪坪乡"]
 VILLAGE_HEADS = ["大坪", "杨柳", "柏树", "新华", "红岩", "马鞍", "长春", "团结", "凉桥", "双龙", "光明", "田坝", "茶园", "沙坝",
@@ -41,9 +42,9 @@ def person_names(n, rng):
 
 def admin_codes(township_of, n_townships):
     """12-digit codes: (township codes, each township's county code + "000000", village codes in input order)."""
-    if n_townships > TOWNSHIPS_PER_COUNTY * 56:
+    if n_townships > TOWNSHIPS_PER_COUNTY * SPARE_COUNTY_CODES:
         raise ValueError(f"{n_townships} townships do not fit the demo's fictional county codes (at most "
-                         f"{TOWNSHIPS_PER_COUNTY * 56})")
+                         f"{TOWNSHIPS_PER_COUNTY * SPARE_COUNTY_CODES})")
     t = np.arange(n_townships)
     county = [f"{int(COUNTY_CODE) - c}" for c in t // TOWNSHIPS_PER_COUNTY]
     t_codes = [f"{c}{101 + k:03d}000" for c, k in zip(county, t % TOWNSHIPS_PER_COUNTY)]
