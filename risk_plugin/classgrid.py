@@ -72,11 +72,9 @@ def burn(geometries, values, shape, transform, all_touched=False, dtype=np.uint8
     """Rasterise polygons with their values; where they overlap the highest value wins."""
     from .burn import rasterize
     values = np.asarray(values)
-    if len(values) == 0:
-        return np.full(shape, fill, dtype=dtype)
     order = np.argsort(values, kind="stable")  # drawn in ascending order: the highest lands on top
     geoms = np.asarray(geometries, dtype=object)[order]
-    return rasterize(geoms, values[order].tolist(), out_shape=shape, transform=transform, fill=fill,
+    return rasterize(geoms, values[order], out_shape=shape, transform=transform, fill=fill,
                      all_touched=all_touched, dtype=dtype)
 
 

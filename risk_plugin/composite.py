@@ -246,7 +246,7 @@ def _unit_labels(geoms, tree, transform, shape, bounds):
     idx = tree.query(shapely.box(*bounds))
     if not len(idx):
         return np.zeros(shape, np.int32)
-    return rasterize(geoms[idx], (idx + 1).tolist(), out_shape=shape, transform=transform, fill=0, dtype=np.int32)
+    return rasterize(geoms[idx], idx + 1, out_shape=shape, transform=transform, fill=0, dtype=np.int32)
 
 
 def unit_table(units_gdf, counts, cell_km2):

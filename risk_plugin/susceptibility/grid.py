@@ -239,9 +239,8 @@ class _Job:
     # --- factor sources -------------------------------------------------------------------------------
     def add_lines(self, name, gdf, note):
         from ..burn import rasterize
-        geoms = [g for g in gdf.geometry if g is not None and not g.is_empty]
-        mask = rasterize(geoms, 1, out_shape=self.support_shape, transform=self.support_transform,
-                         all_touched=True, dtype="uint8") if geoms else np.zeros(self.support_shape, np.uint8)
+        mask = rasterize(gdf.geometry.values, 1, out_shape=self.support_shape, transform=self.support_transform,
+                         all_touched=True, dtype="uint8")
         if not mask.any():
             note(f"[{name}] 线图层与 DEM 范围不相交, 不作为因子 / no line inside the DEM extent; factor dropped")
             return
@@ -281,7 +280,7 @@ class _Job:
         if hits.size == 0:
             return np.zeros(blk.shape, dtype)
         hits.sort()
-        return rasterize(geoms[hits], values[hits].tolist(), out_shape=blk.shape,
+        return rasterize(geoms[hits], values[hits], out_shape=blk.shape,
                          transform=self.transform * self.transform.translation(blk.col0, blk.row0),
                          fill=0, dtype=dtype)
 
