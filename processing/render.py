@@ -9,6 +9,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsHillshadeRenderer, QgsMa
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor, QFont
 
+from ..risk_plugin.outputs import place
 from .styling import base_style
 
 
@@ -92,7 +93,7 @@ def render_png(layers, png_path, extent=None, size_px=1600, crs=None):
     tmp = str(png_path) + ".part.png"
     if not image.save(tmp, "PNG"):
         raise RuntimeError(f"could not write {png_path}")
-    Path(tmp).replace(png_path)
+    place(tmp, png_path)
     return str(png_path)
 
 

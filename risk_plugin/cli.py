@@ -17,7 +17,9 @@ import argparse
 import json
 import sys
 
+from . import notices
 from .errors import RiskMapError
+from .outputs import output_transaction
 from .progress import Progress
 
 
@@ -46,27 +48,32 @@ def main(argv=None):
     _analysis_parsers(sub)
     args = ap.parse_args(argv)
     try:
-        if args.command == "demo":
-            from . import demo
-            paths = demo.generate(args.out, size_km=args.size_km, cell_size=args.cell_size, townships=args.townships,
-                                  villages_per_township=args.villages_per_township,
-                                  buildings_per_village=args.buildings_per_village, seed=args.seed,
-                                  dem_only=args.dem_only, progress=_progress())
-            print()
-            for name, path in paths.items():
-                print(f"{name}\t{path}")
-        elif args.command == "validate":
-            from .validation import validate_source
-            problems = validate_source(args.source, args.kind, report_path=args.report)
-            for p in problems:
-                print(p)
-            print(f"{len(problems)} 个问题 / problems")
-            return 1 if problems else 0
-        else:
-            return _run_analysis(args)
+        with output_transaction(), notices.collecting(lambda text: print(f"WARNING: {text}", file=sys.stderr)):
+            return _command(args)
     except RiskMapError as exc:
         print(exc, file=sys.stderr)
         return 2
+
+
+def _command(args):
+    if args.command == "demo":
+        from . import demo
+        paths = demo.generate(args.out, size_km=args.size_km, cell_size=args.cell_size, townships=args.townships,
+                              villages_per_township=args.villages_per_township,
+                              buildings_per_village=args.buildings_per_village, seed=args.seed,
+                              dem_only=args.dem_only, progress=_progress())
+        print()
+        for name, path in paths.items():
+            print(f"{name}\t{path}")
+    elif args.command == "validate":
+        from .validation import validate_source
+        problems = validate_source(args.source, args.kind, report_path=args.report)
+        for p in problems:
+            print(p)
+        print(f"{len(problems)} 个问题 / problems")
+        return 1 if problems else 0
+    else:
+        return _run_analysis(args)
     return 0
 
 

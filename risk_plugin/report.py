@@ -28,6 +28,7 @@ from .exposure import UnitSpec, check_used_fields
 from .fourcolor import town_of_units
 from .inputs import VectorInput
 from .io import atomic_path, read_vector, write_table
+from .tables import excel_safe, protect_formulas
 from .progress import ensure
 
 THREAT_COMPUTED = ("households_calc", "people_calc", "danger_level", "danger_zh")
@@ -305,7 +306,7 @@ def _write_workbook(path, summary, sheets):
     """One summary sheet, then one sheet per township with titled sections (openpyxl)."""
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            summary.to_excel(writer, sheet_name=D.SUMMARY_SHEET, index=False)
+            excel_safe(summary, D.SUMMARY_SHEET).to_excel(writer, sheet_name=D.SUMMARY_SHEET, index=False)
             for name, (title, sections) in sheets.items():
                 row = 2
                 pd.DataFrame().to_excel(writer, sheet_name=name)
@@ -314,17 +315,17 @@ def _write_workbook(path, summary, sheets):
                 for heading, df in sections:
                     ws.cell(row=row + 1, column=1, value=heading)
                     if len(df):
-                        df.to_excel(writer, sheet_name=name, startrow=row + 1, index=False)
+                        excel_safe(df, name).to_excel(writer, sheet_name=name, startrow=row + 1, index=False)
                         row += len(df) + 4
                     else:
                         ws.cell(row=row + 2, column=1, value="(无 / none)")
                         row += 4
+            protect_formulas(writer.book)       # a township named '=…' is a name, not a formula
     return str(path)
 
 
 def _write_csvs(folder, summary, sheets):
     """The same content as tables: summary, people per level, villages, geohazard points, facilities."""
-    folder.mkdir(parents=True, exist_ok=True)
     write_table(summary, folder / "township_summary.csv")
     by_section = {}
     for name, (_, sections) in sheets.items():

@@ -1,4 +1,3 @@
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +21,7 @@ from ...risk_plugin.atlas import coverage_names, load_coverage, township_summary
 from ...risk_plugin.crs import is_metric, working_crs
 from ...risk_plugin.definitions import webmap as D
 from ...risk_plugin.io import atomic_path
+from ...risk_plugin.outputs import place, retire
 from ..base import RiskMapAlgorithm
 from ..layer_styles import qcolor, style_layer
 
@@ -367,8 +367,8 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
             if result != QgsLayoutExporter.Success:
                 raise QgsProcessingException(f"PNG 导出失败 / PNG export failed: {error}")
             for old in out.glob("page_*.png"):
-                old.unlink()
+                retire(old)
             for f in sorted(tmp.glob("*.png")):
-                os.replace(f, out / f.name)
+                place(f, out / f.name)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
