@@ -1,16 +1,16 @@
 """Reading and writing layers, tables and rasters. Every write is atomic: the
 file appears complete under its final name, or not at all."""
-import contextlib
 import os
-import shutil
-import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .encoding import _redecode, dbf_encoding
 from .errors import input_error
+from .outputs import SHAPEFILE_SIDECARS, OutputError, atomic_path, output_transaction  # noqa: F401 (re-exported)
+from .tables import write_sheets, write_table  # noqa: F401 (re-exported)
 
-SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 VECTOR_DRIVERS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON",
                   ".fgb": "FlatGeobuf", ".csv": "CSV"}
 
@@ -31,46 +31,46 @@ def split_source(source):
     return path, layer
 
 
-def dbf_encoding(shp_path):
-    """Encoding of a shapefile's attributes: from its .cpg, else sniffed.
+def _pick_layer(path, label):
+    """The layer to read from a multi-layer file when none was named: the first, with a notice."""
+    import pyogrio
+    from . import notices
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the read itself
+        return None
+    if len(layers) > 1:
+        names = [str(n) for n in layers[:, 0]]
+        notices.warn(label, f"文件含 {len(names)} 个图层 {names}, 未指定图层名, 使用第一个 '{names[0]}'",
+                     f"the file holds {len(names)} layers {names} and none was named; using the first, '{names[0]}'",
+                     f"用 {Path(path).name}|layername=<图层名> 指定", f"name one as {Path(path).name}|layername=<layer>")
+        return names[0]
+    return None
 
-    Chinese shapefiles are often GBK/GB18030 without a .cpg; GDAL would then
-    assume ISO-8859-1 and garble every name. Written by hand because neither GDAL
-    nor pyogrio sniffs the DBF bytes.
-    """
-    shp = Path(shp_path)
-    for cpg in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")):
-        if cpg.exists():
-            name = cpg.read_text(errors="ignore").strip().lower()
-            if name in ("936", "gbk", "cp936", "gb2312", "gb18030"):
-                return "GB18030"
-            return name or "UTF-8"
-    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
-    if dbf is None:
-        return None
-    raw = dbf.read_bytes()
-    ldid = raw[29] if len(raw) > 29 else 0
-    if ldid in (0x4D, 0x7A):  # DBF language driver ids for GBK/GB2312
-        return "GB18030"
-    header_len = int.from_bytes(raw[8:10], "little") if len(raw) > 10 else 0
-    body = raw[header_len:]
+
+warnings.filterwarnings("ignore", message="Measured \\(M\\) geometry types are not supported", module="pyogrio")
+
+
+def _note_measures(path, layer, label):
+    """M values are dropped on reading (shapely and GEOS have no M): said once, in the log."""
+    import pyogrio
+    from . import notices
     try:
-        body.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        body.decode("gb18030")
-        return "GB18030"
-    except UnicodeDecodeError:
-        return None
+        kind = str(pyogrio.read_info(path, layer=layer).get("geometry_type") or "")
+    except Exception:  # noqa: BLE001 - the read itself reported any problem
+        return
+    if kind.startswith("Measured") or kind.endswith(" M") or kind.endswith("ZM"):
+        notices.warn(label, f"几何含 M 值 ({kind}), 分析只用 X/Y (Z 保留), M 值不写入结果",
+                     f"the geometries carry M values ({kind}); the analysis uses X/Y (Z kept) and drops M")
 
 
 def read_vector(source, name=None):
     """Read a vector layer (GPKG, Shapefile, GeoJSON …) into a GeoDataFrame.
 
-    ``source`` may carry a QGIS layer suffix: 'villages.gpkg|layername=villages'.
-    Shapefile encodings are detected (GBK without .cpg reads correctly).
+    ``source`` may carry a QGIS layer suffix: 'villages.gpkg|layername=villages'; a multi-layer file
+    without one gives its first layer, with a notice. Shapefile encodings are detected (GBK without
+    .cpg, or under a .cpg that says UTF-8, reads correctly). The index is the data source's FID
+    (named 'fid'); an attribute column of the same name stays an ordinary column.
     """
     import geopandas as gpd
     import pyogrio
@@ -80,16 +80,23 @@ def read_vector(source, name=None):
     if not os.path.exists(path):
         raise input_error(name, f"文件不存在: {path}", f"file does not exist: {path}",
                           "检查路径", "check the path")
-    kwargs = {}
-    if path.lower().endswith(".shp"):
-        enc = dbf_encoding(path)
-        if enc:
-            kwargs["encoding"] = enc
+    if layer is None:
+        layer = _pick_layer(path, name)
+    encoding = dbf_encoding(path, name) if path.lower().endswith(".shp") else None
+    kwargs = {"encoding": encoding} if encoding else {}
+
+    def read(**kw):
+        return gpd.read_file(path, layer=layer, engine="pyogrio", fid_as_index=True, **kw)
+
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", fid_as_index=True, **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        try:
+            gdf = read(**kwargs)
+        except UnicodeDecodeError:
+            gdf = _redecode(read(encoding="ISO-8859-1"), encoding or "UTF-8", name)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, UnicodeDecodeError) as exc:
         raise input_error(name, f"无法读取图层: {exc}", f"cannot read layer: {exc}",
                           "用 QGIS 打开检查文件是否损坏", "open it in QGIS to check the file") from exc
+    _note_measures(path, layer, name)
     if gdf.crs is not None and gdf.crs.name.lower().startswith("undefined"):
         gdf = gdf.set_crs(None, allow_override=True)   # GeoPackage srs_id 0/-1: no CRS was ever set
     gdf.attrs["source"] = str(source)
@@ -97,63 +104,45 @@ def read_vector(source, name=None):
     return gdf
 
 
-@contextlib.contextmanager
-def atomic_path(final_path):
-    """Yield a temporary path beside ``final_path``; move it into place on success.
-
-    On any exception the temporary file(s) are removed and ``final_path`` is left
-    as it was. Shapefile sidecars move together.
-    """
-    final = Path(final_path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".riskmap-tmp-", dir=final.parent))
-    tmp = tmpdir / final.name
-    try:
-        yield str(tmp)
-        produced = sorted(tmpdir.iterdir())
-        if not produced:
-            raise RuntimeError(f"nothing was written for {final}")
-        if final.suffix.lower() == ".shp":
-            for ext in SHAPEFILE_SIDECARS:
-                old = final.with_suffix(ext)
-                if old.exists() and not (tmpdir / old.name).exists():
-                    old.unlink()
-        for item in produced:
-            os.replace(item, final.parent / item.name)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+def _fid_safe(gdf, driver, label):
+    """(frame, write_index) for pyogrio: an attribute column named like the GeoPackage FID column
+    ('fid', any case: SQLite names are case-insensitive) is renamed fid_1, fid_2 … with a notice, and
+    the index (the source FID) is written as the FID only when it is a unique integer."""
+    from . import notices
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    lower = {str(c).lower() for c in cols}
+    if driver == "GPKG":
+        clash = [c for c in cols if str(c).lower() == "fid"]
+        if clash:
+            mapping = {}
+            for c in clash:
+                k = 1
+                while f"fid_{k}" in lower:
+                    k += 1
+                mapping[c] = f"fid_{k}"
+                lower.add(f"fid_{k}")
+            gdf = gdf.rename(columns=mapping)
+            notices.warn(label, f"属性字段 {list(mapping)} 与 GeoPackage 的 fid 主键同名, 输出中改名为 {list(mapping.values())}",
+                         f"attribute column(s) {list(mapping)} clash with the GeoPackage fid key; written as "
+                         f"{list(mapping.values())}")
+    index = gdf.index
+    named = index.name is not None and str(index.name).lower() not in lower
+    unique_int = index.is_unique and index.dtype.kind in "iu"
+    if driver == "GPKG":
+        return gdf, bool(named and str(index.name).lower() == "fid" and unique_int)
+    return gdf, bool(named and unique_int)
 
 
 def write_vector(gdf, path, layer=None):
     """Write a GeoDataFrame atomically; the driver follows the extension."""
     ext = Path(path).suffix.lower()
     driver = VECTOR_DRIVERS.get(ext, "GPKG")
+    gdf, with_index = _fid_safe(gdf, driver, layer_name(path))
     with atomic_path(path) as tmp:
         kwargs = {"layer": layer or Path(path).stem} if driver == "GPKG" else {}
         if driver == "ESRI Shapefile":
             kwargs["encoding"] = "UTF-8"
-        gdf.to_file(tmp, driver=driver, engine="pyogrio", **kwargs)
-    return str(path)
-
-
-def write_table(df, path):
-    """Write a DataFrame as CSV (UTF-8 with BOM, so Excel shows Chinese) or XLSX."""
-    ext = Path(path).suffix.lower()
-    with atomic_path(path) as tmp:
-        if ext == ".xlsx":
-            df.to_excel(tmp, index=False, engine="openpyxl")
-        else:
-            df.to_csv(tmp, index=False, encoding="utf-8-sig")
-    return str(path)
-
-
-def write_sheets(sheets, path):
-    """Write several DataFrames into one XLSX, one sheet each ({name: df})."""
-    import pandas as pd
-    with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, df in sheets.items():
-                df.to_excel(writer, sheet_name=str(name)[:31], index=False)
+        gdf.to_file(tmp, driver=driver, engine="pyogrio", index=with_index, **kwargs)
     return str(path)
 
 
