@@ -41,15 +41,92 @@ def _norm(text):
     return str(text).strip().lower()
 
 
+SHAPEFILE_NAME_BYTES = 10    # a DBF field name holds 10 bytes: '行政区划代码' is cut to '行政区划代' (GBK) or '行政区' (UTF-8)
+
+
+def truncations(name):
+    """The forms a shapefile may have cut ``name`` to (GBK and UTF-8, a partial character dropped)."""
+    forms = set()
+    for enc in ("gb18030", "utf-8"):
+        try:
+            raw = str(name).encode(enc)
+        except UnicodeEncodeError:
+            continue
+        if len(raw) > SHAPEFILE_NAME_BYTES:
+            forms.add(raw[:SHAPEFILE_NAME_BYTES].decode(enc, errors="ignore"))
+    return {_norm(f) for f in forms if f}
+
+
+def _lookup(columns):
+    return {_norm(c): c for c in columns}
+
+
 def find_field(columns, spec, override=None):
-    """The column holding ``spec``: the user's override, else the name or an alias."""
+    """The column holding ``spec``: the user's override (exact, else ignoring case), else the name or
+    an alias (ignoring case). Shapefile-truncated forms are matched by :func:`match_fields`."""
+    lookup = _lookup(columns)
     if override:
-        return override if override in columns else None
-    lookup = {_norm(c): c for c in columns}
+        return override if override in columns else lookup.get(_norm(override))
     for candidate in [spec["name"], *spec.get("aliases", [])]:
         if _norm(candidate) in lookup:
             return lookup[_norm(candidate)]
     return None
+
+
+def match_fields(columns, specs, overrides=None):
+    """{spec name: (column, how)} for every spec found; ``how`` is 'name', 'case' or 'truncated'.
+
+    A field the layer holds only in a shapefile-truncated form ('SLOPE_MEA' for slope_mean,
+    '行政区划代' for 行政区划代码) is matched when exactly one spec could have been cut to it and no
+    spec matched the column by its full name."""
+    overrides = overrides or {}
+    found, claimed = {}, set()
+    for spec in specs:
+        col = find_field(columns, spec, overrides.get(spec["name"]))
+        if col is not None:
+            wanted = overrides.get(spec["name"])
+            found[spec["name"]] = (col, "case" if wanted and col != wanted else "name")
+            claimed.add(col)
+    lookup = _lookup(c for c in columns if c not in claimed)
+    cut_to = {}
+    for spec in specs:
+        if spec["name"] in found:
+            continue
+        names = [overrides[spec["name"]]] if overrides.get(spec["name"]) else [spec["name"], *spec.get("aliases", [])]
+        for form in set().union(*(truncations(n) for n in names)):
+            if form in lookup:
+                cut_to.setdefault(form, set()).add(spec["name"])
+    for form, owners in cut_to.items():
+        if len(owners) == 1:
+            found[owners.pop()] = (lookup[form], "truncated")
+    return found
+
+
+def resolve_column(columns, wanted):
+    """The column a user meant by ``wanted``: itself, else the one differing only in case, else the
+    one a shapefile cut it to (unique). None if there is none."""
+    cols = list(columns)
+    if wanted in cols:
+        return wanted
+    hit = match_fields(cols, [{"name": "_", "aliases": []}], {"_": wanted}).get("_")
+    return hit[0] if hit else None
+
+
+THOUSANDS = r"(?<=\d)[,，](?=\d{3}(?:\D|$))"
+
+
+def parse_numbers(values):
+    """(numbers, how many came from text): also '1,234', full-width '１２３', ' 12 ' as survey sheets hold them."""
+    num = pd.to_numeric(values, errors="coerce")
+    if values.dtype != object:
+        return num, 0
+    text = values.where(num.isna() & values.notna())
+    if not text.notna().any():
+        return num, 0
+    cleaned = text.astype(str).str.normalize("NFKC").str.strip().str.replace(THOUSANDS, "", regex=True)
+    again = pd.to_numeric(cleaned.where(text.notna()), errors="coerce")
+    fixed = again.notna() & text.notna()
+    return num.where(~fixed, again), int(fixed.sum())
 
 
 def _ids(index, mask):
@@ -79,10 +156,36 @@ class LayerCheck:
             self.problem("图层为空, 没有要素", "layer is empty (no features)",
                          "检查是否选错图层或过滤条件", "check the layer choice and any filter")
             return gdf
+        if gdf.crs is not None:
+            self._coordinates(gdf)
         out = self._geometry(gdf.copy())
-        for spec in self.schema.get("fields", []):
-            self._field(out, spec)
+        specs = self.schema.get("fields", [])
+        matched = match_fields([c for c in out.columns if c != out.geometry.name], specs, self.field_map)
+        for spec in specs:
+            self._field(out, spec, matched)
         return out
+
+    def _numbers(self, values, col, label):
+        """Numbers, also from text as survey sheets hold it: '1,234', full-width '１２３', ' 12 '."""
+        num, n = parse_numbers(values)
+        if n:
+            shown = sorted(set(map(str, values[values.notna() & pd.to_numeric(values, errors="coerce").isna()
+                                               & num.notna()])))[:5]
+            self.notes.append(f"[{self.layer}] 字段 {label} 的 {n} 个文字值已读作数字 (如 {shown}) / "
+                              f"{n} text values of {label} read as numbers (e.g. {shown})")
+        return num
+
+    def _coordinates(self, gdf):
+        """Degrees must look like degrees: metre coordinates under EPSG:4490 would be reprojected into nonsense."""
+        from pyproj import CRS
+        try:
+            geographic = CRS.from_user_input(gdf.crs).is_geographic
+        except Exception:  # noqa: BLE001 - an unreadable CRS is reported by the reprojection itself
+            return
+        if geographic:
+            b = gdf.total_bounds
+            if np.isfinite(b).all() and not (-180.5 <= b[0] and b[2] <= 360.5 and -90.5 <= b[1] and b[3] <= 90.5):
+                self.problem(*degree_range_problem(gdf.crs, b))
 
     def _geometry(self, gdf):
         geom = gdf.geometry
@@ -109,22 +212,34 @@ class LayerCheck:
                              features=_ids(gdf.index, invalid))
         return gdf
 
-    def _field(self, gdf, spec):
+    def _field(self, gdf, spec, matched):
         name = spec["name"]
-        col = find_field(gdf.columns, spec, self.field_map.get(name))
+        col, how = matched.get(name, (None, None))
         label = f"{spec['zh']} / {spec['en']} ({name})"
+        if how == "truncated":
+            self.notes.append(f"[{self.layer}] 字段 '{col}' 按 {label} 使用 (shapefile 截断的字段名) / field '{col}' "
+                              f"used as {label} (a name cut by the shapefile 10-byte limit)")
         if col is None:
             wanted = self.field_map.get(name)
             if spec["required"] or wanted:
                 cols = [c for c in gdf.columns if c != gdf.geometry.name]
                 names = [wanted] if wanted else [name, *spec.get("aliases", [])]
                 close = sorted({c for n in names for c in difflib.get_close_matches(n, cols, n=3, cutoff=0.5)})
-                hint_zh = f"; 可能是: {close}" if close else ""
-                hint_en = f"; did you mean: {close}" if close else ""
-                self.problem(f"缺少必填字段 {label}{hint_zh}", f"required field {label} is missing{hint_en}",
-                             f"添加该字段, 或在参数中指定对应字段 (可用别名: {spec.get('aliases', [])})",
-                             f"add the field or name the matching field in the parameters (aliases: {spec.get('aliases', [])})",
-                             field=wanted or name)
+                if wanted:   # the user named a field that is not there: say which ones could be meant
+                    alias_hits = [c for c in cols if _norm(c) in {_norm(a) for a in [name, *spec.get("aliases", [])]}]
+                    close = sorted(set(close) | set(alias_hits))
+                hint_zh = f"; 可能是: {close}" if close else f"; 图层字段: {cols[:15]}"
+                hint_en = f"; did you mean: {close}" if close else f"; the layer's fields: {cols[:15]}"
+                if wanted:
+                    self.problem(f"参数指定的字段 '{wanted}' ({label}) 不在图层中{hint_zh}",
+                                 f"the field '{wanted}' named for {label} is not in the layer{hint_en}",
+                                 "在参数中选择图层中存在的字段 (区分大小写、注意 shapefile 字段名最多 10 字节)",
+                                 "choose a field the layer has (shapefile names are cut to 10 bytes)", field=wanted)
+                else:
+                    self.problem(f"缺少必填字段 {label}{hint_zh}", f"required field {label} is missing{hint_en}",
+                                 f"添加该字段, 或在参数中指定对应字段 (可用别名: {spec.get('aliases', [])})",
+                                 f"add the field or name the matching field in the parameters (aliases: {spec.get('aliases', [])})",
+                                 field=name)
             return
         values = gdf[col]
         present = values.notna() & (values.astype(str).str.strip() != "")
@@ -132,7 +247,7 @@ class LayerCheck:
             self.problem(f"必填字段 {label} 有空值", f"required field {label} has empty values",
                          "补全这些要素的值", "fill in these values", field=col, features=_ids(gdf.index, ~present))
         if spec["type"] in ("integer", "number"):
-            num = pd.to_numeric(values, errors="coerce")
+            num = self._numbers(values, col, label)
             bad = (num.isna() & present).to_numpy()
             if bad.any():
                 self.problem(f"字段 {label} 应为数值, 有 {bad.sum()} 个非数值", f"field {label} must be numeric; {bad.sum()} values are not",
@@ -168,12 +283,71 @@ class LayerCheck:
                              "每个要素应有唯一编号", "give every feature a unique id", field=col, features=_ids(gdf.index, dup))
 
 
+def degree_range_problem(crs, bounds):
+    """(zh, en, fix_zh, fix_en) for coordinates outside ±180°/±90° under a geographic CRS."""
+    from pyproj import CRS
+    name = CRS.from_user_input(crs).to_string()
+    x, y = bounds[0], bounds[1]
+    return (f"坐标 ({x:.0f}, {y:.0f}) 超出经纬度范围, 而坐标系 {name} 以度为单位: 数据多半是投影坐标 (米), 坐标系设错了",
+            f"coordinates ({x:.0f}, {y:.0f}) are outside the range of degrees, but the CRS {name} is in degrees: the "
+            "data are most likely projected (metres) under a wrong CRS",
+            "用“指定投影”(不是重投影) 设为数据实际的投影坐标系, 如 CGCS2000 3 度带 EPSG:4545 (中央经线 108°E)",
+            "assign (not reproject) the projected CRS the data were made in, e.g. CGCS2000 3-degree GK EPSG:4545 (CM 108°E)")
+
+
+def require_degrees_in_range(crs, bounds, layer):
+    """Raise InputError when a geographic CRS holds coordinates outside ±180° / ±90° (metres mislabelled)."""
+    from pyproj import CRS
+    from .errors import InputError
+    if crs is None or not CRS.from_user_input(crs).is_geographic:
+        return
+    b = np.asarray(bounds, dtype=float)
+    if np.isfinite(b).all() and not (-180.5 <= b[0] and b[2] <= 360.5 and -90.5 <= b[1] and b[3] <= 90.5):
+        raise InputError(Problem(layer, *degree_range_problem(crs, b)))
+
+
 def check_vector(gdf, kind, layer=None, field_map=None, repair=False):
     """Check one layer; return (normalised GeoDataFrame, problems, notes)."""
     check = LayerCheck(gdf, kind, layer or gdf.attrs.get("name", kind), field_map, repair)
     out = check.run()
     out.attrs.update(gdf.attrs)
     return out, check.problems, check.notes
+
+
+# Values that mean "no data" in rasters from the usual tools (ArcGIS, ENVI, SRTM, GDAL float min), as
+# found in files that forgot to declare them.
+NODATA_SENTINELS = (-9999.0, -99999.0, -32768.0, -32767.0, -3.4028234663852886e38, -1.7976931348623157e308)
+SAMPLE_CELLS = 4_000_000
+
+
+def raster_sample(src):
+    """Band 1, masked: whole when it has at most 4 M cells, else read decimated to about 4 M cells."""
+    if src.width * src.height <= SAMPLE_CELLS:
+        return src.read(1, masked=True)
+    f = (src.width * src.height / SAMPLE_CELLS) ** 0.5
+    return src.read(1, masked=True, out_shape=(max(1, int(src.height / f)), max(1, int(src.width / f))))
+
+
+def undeclared_nodata(values, layer):
+    """A problem when the raster holds a usual nodata value (-9999, -32768, float min …) but declares none."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "iuf":
+        return []
+    for v in NODATA_SENTINELS:
+        if values.dtype.kind in "iu" and not np.iinfo(values.dtype).min <= v <= np.iinfo(values.dtype).max:
+            continue
+        hit = values <= np.float32(-3.4e38) if v < -1e38 else values == np.asarray(v).astype(values.dtype)
+        n = int(np.count_nonzero(hit))
+        if n:
+            break
+    else:
+        return []
+    return [Problem(layer, f"栅格含 {n:,} 个值为 {v:g} 的像元 (常见的无数据值), 但没有声明 nodata: 这些像元会被当作真实数值 "
+                           "(如水深 -9999 m 被当作无水、人口为负)",
+                    f"the raster holds {n:,} cells of {v:g} (a usual nodata value) but declares no nodata: they would be "
+                    "read as real values (a depth of -9999 m as dry land, negative people)",
+                    f"声明 nodata 后再运行: QGIS “转换(格式转换)” (gdal:translate) 设 NODATA={v:g}, 或 gdal_edit.py -a_nodata {v:g}",
+                    f"declare the nodata value first: gdal:translate with NODATA={v:g}, or gdal_edit.py -a_nodata {v:g}")]
 
 
 def check_raster(path, kind, layer=None, metric=None):
@@ -196,11 +370,16 @@ def check_raster(path, kind, layer=None, metric=None):
                                     f"{src.crs.to_string()} is not a projected CRS in metres; slope and distances need metres",
                                     "用“重投影栅格”(gdal:warpreproject) 投影到 CGCS2000 高斯-克吕格 (如 EPSG:4545) 或 UTM",
                                     "reproject (gdal:warpreproject) to a CGCS2000 Gauss-Krüger zone (e.g. EPSG:4545) or UTM"))
-        if src.width * src.height <= 4_000_000:
-            arr = src.read(1, masked=True)
-            if arr.mask.all():
-                problems.append(Problem(layer, "栅格全部为无数据 (nodata)", "raster is nodata everywhere",
-                                        "检查 nodata 设置与数据范围", "check the nodata value and extent"))
+        if src.crs is not None and src.crs.is_geographic:
+            b = src.bounds
+            if not (-180.5 <= b.left and b.right <= 360.5 and -90.5 <= b.bottom and b.top <= 90.5):
+                problems.append(Problem(layer, *degree_range_problem(src.crs, (b.left, b.bottom, b.right, b.top))))
+        sample = raster_sample(src)
+        if np.ma.getmaskarray(sample).all():
+            problems.append(Problem(layer, "栅格全部为无数据 (nodata)", "raster is nodata everywhere",
+                                    "检查 nodata 设置与数据范围", "check the nodata value and extent"))
+        elif src.nodata is None:
+            problems.extend(undeclared_nodata(np.ma.getdata(sample), layer))
     return problems
 
 
@@ -251,21 +430,16 @@ def validate_source(source, kind, label=None, field_map=None, repair=False, repa
     (CSV/XLSX) and, when ``repair`` is set and the layer is a vector, the
     repaired normalised copy to ``repaired_path``; the input is never touched.
     """
-    from .errors import InputError
     from .io import read_vector, write_table, write_vector
     schema = load_schema(kind)
     label = label or Path(str(source).split("|")[0]).name
     if schema["layer_type"] == "raster":
         problems = check_raster(str(source).split("|")[0], kind, label)
     else:
-        try:
-            gdf = read_vector(source)
-        except InputError as exc:
-            gdf, problems = None, exc.problems
-        if gdf is not None:
-            norm, problems, _ = check_vector(gdf, kind, label, field_map, repair)
-            if repair and repaired_path:
-                write_vector(norm, repaired_path)
+        gdf = read_vector(source, label)        # a file that cannot be read at all is an error, not a report
+        norm, problems, _ = check_vector(gdf, kind, label, field_map, repair)
+        if repair and repaired_path:
+            write_vector(norm, repaired_path)
     if report_path:
         write_table(problems_table(problems), report_path)
     return problems

@@ -23,6 +23,7 @@ from .crs import require_crs, to_working, working_crs
 from .definitions import webmap as D
 from .errors import input_error
 from .io import open_raster, read_vector, split_source
+from .validation import require_degrees_in_range
 
 RASTER_EXTENSIONS = (".tif", ".tiff", ".img", ".vrt", ".asc", ".nc")
 GEOM_FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
@@ -193,6 +194,7 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
     gdf = read_vector(source)
     name = name or display_name(source)
     require_crs(gdf, name)
+    require_degrees_in_range(gdf.crs, gdf.total_bounds, name)
     geom = gdf.geometry
     gdf = gdf[~(geom.isna() | geom.is_empty)]
     if len(gdf) == 0:
@@ -332,6 +334,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
     with src:
         if src.crs is None:
             require_crs(None, name)
+        require_degrees_in_range(src.crs, tuple(src.bounds), name)
         style = recognise_raster(name, raster_sample(source, 250_000))
         crs = CRS.from_user_input(src.crs)
         unit = _metres_per_unit(crs, src.bounds)

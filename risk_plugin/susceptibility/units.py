@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import numpy as np
-import pandas as pd
 
 from ..classes import class_table
 from ..crs import to_working, working_crs
@@ -26,6 +25,7 @@ from ..errors import Problem, ValidationError, parameter_error
 from ..inputs import VectorInput, load_vectors
 from ..io import write_vector
 from ..progress import ensure
+from ..validation import parse_numbers, resolve_column
 from .factors import Factor, quantile_breaks
 from .model import auc, cross_validate, fit
 from .report import summary_table, weights_table, write_report, zones_table
@@ -48,23 +48,30 @@ class UnitResult:
     outputs: Dict[str, Optional[str]] = field(default_factory=dict)
 
 
-def _factor_fields(gdf, names, categorical, layer):
+def _factor_fields(gdf, names, categorical, layer, progress=None):
+    """Check the factor fields are there; a field differing only in case or cut by a shapefile
+    ('SLOPE_MEAN', 'elev_mea') is renamed to the name asked for, with a note. Returns the frame."""
     problems = []
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     for name in list(names) + [c for c in categorical if c not in names]:
-        if name not in gdf.columns:
+        found = resolve_column(cols, name)
+        if found is not None and found != name:
+            gdf = gdf.rename(columns={found: name})
+            ensure(progress).info(f"[{layer}] 字段 '{found}' 用作 {name} / field '{found}' used as {name}")
+        elif found is None:
             close = difflib.get_close_matches(name, cols, n=3, cutoff=0.5)
             problems.append(Problem(layer, f"没有因子字段 {name}" + (f"; 可能是: {close}" if close else ""),
                                     f"factor field {name} is missing" + (f"; did you mean: {close}" if close else ""),
                                     "在 FACTOR_FIELDS 中选择已有字段", "choose existing fields in FACTOR_FIELDS", field=name))
     if problems:
         raise ValidationError(problems)
+    return gdf
 
 
 def _codes_for(gdf, name, categorical, n_classes, area):
     """(Factor, codes) for one field."""
     raw = gdf[name]
-    num = pd.to_numeric(raw, errors="coerce")
+    num, _ = parse_numbers(raw)          # '1,234' and full-width digits are numbers too
     present = raw.notna() & (raw.astype(str).str.strip() != "")
     if name not in categorical and (num.notna() == present).all() and present.any():
         v = num.to_numpy(np.float64)
@@ -100,7 +107,7 @@ def unit_susceptibility(units, factor_fields, landslide_field, output, *, method
                                        {"landslides": landslide_field} if landslide_field else {})])
     gdf = layers["units"]
     label = gdf.attrs.get("name", "units")
-    _factor_fields(gdf, factor_fields, categorical, label)
+    gdf = _factor_fields(gdf, factor_fields, categorical, label, progress)
     progress.set(10)
 
     wcrs = working_crs(gdf.crs, gdf.total_bounds, work_crs)
