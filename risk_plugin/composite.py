@@ -15,7 +15,9 @@ import contextlib
 
 import numpy as np
 
-from . import classgrid, paramtext
+from pyproj import CRS
+
+from . import classgrid, notices, paramtext
 from .definitions import composite as D
 from .errors import InputError, Problem, ValidationError, parameter_error
 from .inputs import RasterInput, VectorInput, check_rasters, load_vectors
@@ -74,10 +76,23 @@ class _RasterHazard:
         return min(cell_size_m(self.src.crs, self.src.transform, lat))
 
     def attach(self, crs, transform, width, height, resampling):
+        """Warp onto the grid. 'max' only where this raster is finer than the grid (by
+        MAX_FINER_RATIO): there it keeps a high-class patch narrower than a cell. A raster as coarse
+        as the grid or coarser gives every grid cell the class at its centre, since max over the
+        partly overlapped cells of a shifted or rotated grid (another CRS) would grow every class by
+        up to a cell along its edges (EPSG:4326 flood classes on a 20 m GK grid: class 4 +21 %)."""
         from rasterio.enums import Resampling
         from rasterio.vrt import WarpedVRT
+        own = self.cell_m()
+        finer = own is not None and own * D.MAX_FINER_RATIO <= abs(transform.a)
+        use_max = resampling == "max" and finer
         self.vrt = WarpedVRT(self.src, crs=crs, transform=transform, width=width, height=height,
-                             resampling=Resampling.max if resampling == "max" else Resampling.nearest)
+                             resampling=Resampling.max if use_max else Resampling.nearest)
+        if CRS.from_user_input(self.src.crs) != CRS.from_user_input(crs):
+            notices.warn(self.label, f"从 {CRS.from_user_input(self.src.crs).to_string()} 重采样到 {abs(transform.a):g} m 网格 "
+                                     f"({'最高值' if use_max else '像元中心'})",
+                         f"resampled from {CRS.from_user_input(self.src.crs).to_string()} onto the {abs(transform.a):g} m grid "
+                         f"({'max' if use_max else 'class at each cell centre'})")
 
     def block(self, win, block_transform):
         data = self.vrt.read(1, window=win, masked=True)

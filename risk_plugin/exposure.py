@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from . import classes as class_tables
+from . import notices
 from .crs import to_working, working_crs
 from .definitions import exposure as D
 from .errors import InputError, ValidationError, parameter_error
@@ -128,7 +129,35 @@ def load_inputs(hazard=None, hazard_field=None, hazard_mapping=None, population=
     else:
         src = pop.src if pop else hz._src
         wcrs = working_crs(src.crs, tuple(src.bounds), work_crs)
+    if hz is not None and hz.is_raster:
+        check_hazard_coverage(hz, unit_gdfs, pop, wcrs)
     return ExposureInputs(hz, pop, layers.get("buildings"), layers.get("facilities"), unit_gdfs, labels, wcrs)
+
+
+def check_hazard_coverage(hz, unit_gdfs, pop, wcrs):
+    """A notice when a hazard raster covers less than COVERAGE_WARN of the units' area (or none of it):
+    outside it everything counts as class 0, which reads as "safe"."""
+    import geopandas as gpd
+    from shapely.geometry import box
+    if unit_gdfs:
+        area, what = unit_gdfs[0].to_crs(wcrs).geometry.to_numpy(), ("统计单元", "the units")
+    elif pop is not None:
+        area = gpd.GeoSeries([box(*pop.src.bounds)], crs=pop.src.crs).to_crs(wcrs).to_numpy()
+        what = ("人口栅格范围", "the population raster")
+    else:
+        return
+    share = hz.covered_share(area, wcrs)
+    if share is None or share >= D.COVERAGE_WARN:
+        return
+    if share <= 0:
+        zh, en = f"危险性栅格与{what[0]}完全不重叠", f"the hazard raster does not overlap {what[1]} at all"
+    else:
+        zh, en = f"危险性栅格只覆盖{what[0]}面积的 {100 * share:.5g}%", f"the hazard raster covers only {100 * share:.5g} % of the area of {what[1]}"
+    notices.warn(hz.label, f"{zh}: 范围外的人口和建筑都按 0 级 (无危险) 统计",
+                 f"{en}: people and buildings outside it count as class 0 (no hazard)",
+                 "确认危险性图层覆盖整个评估范围 (或有意只评估其中一部分), 检查各图层的坐标系",
+                 "make sure the hazard layer covers the whole area assessed (or that a part was meant), and check each "
+                 "layer's CRS")
 
 
 def load_used_fields(specs, used):

@@ -224,6 +224,28 @@ class HazardSource:
         keep = classes > 0
         return cls(gdf=gdf.loc[keep, [gdf.geometry.name]].copy(), classes=classes[keep], label=label)
 
+    def footprint(self, crs):
+        """The raster's extent as a polygon in ``crs`` (edges densified, so a reprojected box bends)."""
+        import geopandas as gpd
+        from shapely.geometry import box
+        b = self._src.bounds
+        edge = max(b.right - b.left, b.top - b.bottom) / 64
+        outline = shapely.segmentize(box(*b), edge)
+        return gpd.GeoSeries([outline], crs=self.crs).to_crs(crs).iloc[0]
+
+    def covered_share(self, geoms, crs):
+        """Share (0..1) of the area of ``geoms`` (polygons in ``crs``) inside the raster's extent;
+        None for polygon hazards, whose zones cover only the hazardous land by design."""
+        if not self.is_raster:
+            return None
+        geoms = np.asarray(geoms, dtype=object)
+        total = float(shapely.area(geoms).sum())
+        if total <= 0:
+            return None
+        with np.errstate(invalid="ignore"):
+            inside = shapely.intersection(geoms, self.footprint(crs))
+        return float(shapely.area(inside).sum()) / total
+
     @property
     def is_raster(self):
         return self._src is not None

@@ -8,6 +8,7 @@ labels come from styles/classes.json 'risk_levels'.
 """
 import numpy as np
 
+from . import notices
 from .definitions import siterisk as D
 from .errors import Problem, parameter_error
 from .exposure import check_choice, load_used_fields
@@ -88,6 +89,12 @@ def run_siterisk(sites, method=D.METHOD, l_field=None, s_field=None, e_field=Non
     breaks = parse_breaks(ls_breaks, "LS_BREAKS", D.LS_BREAKS) if method == "LS" else \
         parse_breaks(lec_breaks, "LEC_BREAKS", D.LEC_BREAKS)
     users = (l_field, s_field) if method == "LS" else (l_field, e_field, c_field)
+    unused = {"LS": {"E_FIELD": e_field, "C_FIELD": c_field}, "LEC": {"S_FIELD": s_field}}[method]
+    for param, value in unused.items():
+        if value:
+            notices.warn(f"参数/parameter {param}", f"字段 '{value}' 未使用: {method} 法不需要 {param}",
+                         f"field '{value}' is not used: the {method} method does not need {param}",
+                         "换用另一方法, 或清空该参数", "choose the other METHOD, or leave the parameter empty")
     fmap = {k: v for k, v in zip(FIELDS[method], users) if v}
     layers, problems = load_used_fields([VectorInput("sites", sites, "sites", fmap, repair=repair)],
                                         {"sites": {"name", "industry", *FIELDS[method]}})

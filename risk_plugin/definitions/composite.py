@@ -18,6 +18,10 @@ WEIGHTED_BREAKS = (0.5, 1.5, 2.5, 3.5)
 # zones are burned with all_touched for 'max', by cell centre for 'nearest'.
 RESAMPLINGS = ("max", "nearest")
 RESAMPLING = "max"
+# 'max' applies to a raster whose cell is at most the grid cell divided by this ratio; a raster of
+# about the grid's cell size (a shifted or reprojected copy) is read at cell centres, where max would
+# only grow every class along its edges. 1.5: a cell must be clearly finer to hide a patch.
+MAX_FINER_RATIO = 1.5
 
 # Cell size (m) when neither CELL_SIZE nor any raster input fixes one: 10 m, the grid of county
 # DEMs and of a 1:10 000 base map.

@@ -63,3 +63,8 @@ BLOCK_CELLS = 4_000_000
 # Units whose code field is missing are identified by their name; field names tried in order when
 # the name / code field parameter is empty (the aliases of data_schemas/units.json).
 UNIT_KIND = "units"
+
+# A hazard raster covering less than this share of the reporting units' area gets a notice in the log:
+# everything outside it counts as class 0, which reads as "safe" (0.99: a clipped edge of a cell or two
+# is normal, a missing township is not).
+COVERAGE_WARN = 0.99
