@@ -19,7 +19,10 @@ class RiskMapPlugin:
         if self.missing:
             QgsMessageLog.logMessage(dependencies.message(self.missing), "riskmap", Qgis.Critical)
             return
+        from qgis.PyQt.QtCore import QCoreApplication
+        from .processing.guards import quiet_gdal_for_batch
         from .processing.provider import RiskMapProvider
+        quiet_gdal_for_batch(QCoreApplication.arguments())
         self.provider = RiskMapProvider()
         QgsApplication.processingRegistry().addProvider(self.provider)
 

@@ -6,8 +6,11 @@ become a QgsProcessingException with the bilingual message: never a traceback.
 """
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 
+from ..risk_plugin import notices
 from ..risk_plugin.errors import Cancelled, RiskMapError
+from ..risk_plugin.outputs import output_transaction
 from .feedback import progress_from
+from .guards import gdal_without_pam, outputs_overwriting_inputs, range_message
 from .styling import StylePostProcessor
 
 
@@ -43,10 +46,26 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):
         return type(self)()
 
-    def processAlgorithm(self, parameters, context, feedback):
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """QGIS's checks, with the allowed range named when a number is outside it."""
+        with gdal_without_pam():
+            ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            message = range_message(self, parameters, context) or message
+        return ok, message
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        """Runs ``execute`` with the house rules: no output may be an input; every output of the run
+        is kept or removed together; notices go to the log as warnings; GDAL writes no .aux.xml
+        beside the inputs; engine errors become one bilingual message, never a traceback."""
         progress = progress_from(feedback)
         try:
-            return self.execute(parameters, context, feedback, progress)
+            clash = outputs_overwriting_inputs(self, parameters, context)
+            if clash:
+                raise QgsProcessingException(clash)
+            with gdal_without_pam(), output_transaction(), \
+                    notices.collecting(feedback.pushWarning if feedback is not None else print):
+                return self.execute(parameters, context, feedback, progress)
         except Cancelled:
             raise QgsProcessingException("已取消, 未写出任何结果 / Cancelled; no output was written")
         except RiskMapError as exc:
