@@ -151,3 +151,49 @@ def test_validate_algorithm_processing_and_qgis_process(alg, qgis_process, demo_
     import pandas as pd
     report = pd.read_csv(tmp_path / "bad.csv")
     assert len(report) == 2 and report["problem"].str.contains("火山").any()
+
+
+def test_shapefile_truncated_and_case_changed_names_are_matched():
+    from riskmap.risk_plugin.validation import match_fields, truncations
+    assert truncations("行政区划代码") == {"行政区划代", "行政区"}     # GBK keeps 5 characters, UTF-8 3
+    specs = [{"name": "code", "aliases": ["行政区划代码"]}, {"name": "name", "aliases": ["名称"]},
+             {"name": "slope_mean", "aliases": []}]
+    found = match_fields(["行政区", "名称", "SLOPE_MEAN"], specs)
+    assert found == {"code": ("行政区", "truncated"), "name": ("名称", "name"), "slope_mean": ("SLOPE_MEAN", "name")}
+    # two fields cut to the same prefix: neither is guessed
+    twins = [{"name": "a", "aliases": ["行政区划代码"]}, {"name": "b", "aliases": ["行政区划名称"]}]
+    assert match_fields(["行政区"], twins) == {}
+
+
+def test_numbers_written_as_text_are_read_as_numbers():
+    import pandas as pd
+    from riskmap.risk_plugin.validation import parse_numbers
+    values = pd.Series(["1,234", "１２３", " 12.5 ", "约30", None, "1,23"], dtype=object)
+    num, n = parse_numbers(values)
+    assert n == 2                         # " 12.5 " pandas reads by itself
+    assert num.tolist()[:3] == [1234.0, 123.0, 12.5] and pd.isna(num[3]) and pd.isna(num[4]) and pd.isna(num[5])
+
+
+def test_metres_under_a_geographic_crs_are_refused_before_any_work(tmp_path):
+    gdf = _points(3).set_crs(4490, allow_override=True)
+    gdf = gdf.set_geometry(shapely.points(571600 + np.arange(3) * 100.0, np.full(3, 3271000.0)))
+    _, problems, _ = check_vector(gdf, "facilities", "设施.gpkg")
+    assert any("EPSG:4490" in p.en and "metres" in p.en and "EPSG:4545" in p.fix_en for p in problems)
+    path = tmp_path / "m.tif"
+    _tif(path, from_origin(571600, 3271000, 10, 10), crs="EPSG:4490")
+    problems = __import__("riskmap.risk_plugin.validation", fromlist=["x"]).check_raster(str(path), "dem", "m.tif")
+    assert any("outside the range of degrees" in p.en for p in problems)
+
+
+def test_a_utf8_cpg_over_gbk_bytes_is_read_as_gbk(tmp_path):
+    import subprocess
+    from riskmap.risk_plugin.notices import collecting
+    gdf = _points(2, 名称=["龙潭镇", "石门乡"])
+    gdf.to_file(tmp_path / "u.gpkg")
+    shp = tmp_path / "g.shp"
+    subprocess.run(["ogr2ogr", "-lco", "ENCODING=CP936", str(shp), str(tmp_path / "u.gpkg")], check=True)
+    shp.with_suffix(".cpg").write_text("UTF-8")
+    said = []
+    with collecting(said.append):
+        assert list(read_vector(shp)["名称"]) == ["龙潭镇", "石门乡"]
+    assert len(said) == 1 and "g.cpg" in said[0] and "GB18030" in said[0]
