@@ -31,10 +31,14 @@ def text(layer, zh, en, fix_zh="", fix_en=""):
 
 def warn(layer, zh, en, fix_zh="", fix_en=""):
     """Report one notice (see module docstring); returns its text."""
-    line = text(layer, zh, en, fix_zh, fix_en)
+    return emit(text(layer, zh, en, fix_zh, fix_en))
+
+
+def emit(line):
+    """Report a notice already worded in both languages."""
     sink = _SINK.get()
     if sink is None:
-        warnings.warn(line, RiskMapWarning, stacklevel=2)
+        warnings.warn(line, RiskMapWarning, stacklevel=3)
     else:
         sink(line)
     return line

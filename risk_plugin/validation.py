@@ -308,9 +308,12 @@ def require_degrees_in_range(crs, bounds, layer):
 
 def check_vector(gdf, kind, layer=None, field_map=None, repair=False):
     """Check one layer; return (normalised GeoDataFrame, problems, notes)."""
+    from . import notices
     check = LayerCheck(gdf, kind, layer or gdf.attrs.get("name", kind), field_map, repair)
     out = check.run()
     out.attrs.update(gdf.attrs)
+    for note in check.notes:          # what validation did to make the layer usable goes to the log
+        notices.emit(note)
     return out, check.problems, check.notes
 
 
