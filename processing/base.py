@@ -10,7 +10,7 @@ from ..risk_plugin import notices
 from ..risk_plugin.errors import Cancelled, RiskMapError
 from ..risk_plugin.outputs import output_transaction
 from .feedback import progress_from
-from .guards import gdal_without_pam, outputs_overwriting_inputs, range_message
+from .guards import gdal_without_pam, outputs_overwriting_inputs, range_message, unknown_parameters
 from .styling import StylePostProcessor
 
 
@@ -63,6 +63,8 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
             clash = outputs_overwriting_inputs(self, parameters, context)
             if clash:
                 raise QgsProcessingException(clash)
+            for line in unknown_parameters(self, parameters):
+                feedback.pushWarning(line)
             with gdal_without_pam(), output_transaction(), \
                     notices.collecting(feedback.pushWarning if feedback is not None else print):
                 return self.execute(parameters, context, feedback, progress)

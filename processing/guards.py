@@ -144,3 +144,16 @@ def layer_messages(alg, parameters, context):
                              "wrong format or layer name)")
     return lines
 
+
+
+def unknown_parameters(alg, parameters):
+    """Warnings for parameter names the algorithm does not have (qgis_process ignores them silently)."""
+    import difflib
+    known = [p.name() for p in alg.parameterDefinitions()]
+    lines = []
+    for key in sorted(k for k in parameters if k not in known and not str(k).startswith("_")):
+        close = difflib.get_close_matches(str(key), known, n=2, cutoff=0.5)
+        zh = f"; 可能是 {close}" if close else f"; 可用参数见 qgis_process help riskmap:{alg.name()}"
+        en = f"; did you mean {close}" if close else f"; see qgis_process help riskmap:{alg.name()}"
+        lines.append(f"参数 {key} 不存在, 已忽略{zh} / there is no parameter {key}; it was ignored{en}")
+    return lines

@@ -769,3 +769,13 @@ def test_qgis_process_with_spaces_and_chinese_in_every_path(chain, qgis_process,
     assert code == 0
     assert res["POPULATION_EXPOSED"] == pytest.approx(base["POPULATION_EXPOSED"], rel=1e-9)
     assert sorted(p.name for p in folder.iterdir()) == listing
+
+
+def test_a_misspelled_parameter_name_is_said(chain, tmp_path):
+    """qgis_process ignores a parameter the algorithm does not have; the log says so, with the likely one."""
+    _, params, base = step_params(chain, "riskmap:exposure")
+    p = redirect_outputs("riskmap:exposure", dict(params, UNIT_NAME_FIELD="名称"), tmp_path)
+    res, log = run_logged("riskmap:exposure", p)
+    assert res["POPULATION_EXPOSED"] == pytest.approx(base["POPULATION_EXPOSED"])
+    line = next(x for x in log.splitlines() if "UNIT_NAME_FIELD" in x)
+    assert line.startswith("WARNING") and "NAME_FIELDS" in line
