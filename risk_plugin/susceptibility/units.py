@@ -11,8 +11,8 @@ risk_plugin/definitions/susceptibility.py for the reasons and sources):
 - count (whole numbers ≥ 0): landslides in the class ÷ area of the class (landslide density);
 - area (LANDSLIDE_AREA_FIELD, m²): failed area in the class ÷ area of the class.
 'auto' picks the rule from the field; the log and the report say which rule was used and why.
-Numeric factor fields are cut into N_CLASSES quantile classes of equal exposure (equal unit counts
-for presence, equal area otherwise); text fields (and those in ``categorical_fields``) are categories;
+Numeric factor fields are cut into N_CLASSES area-weighted quantile classes (each class about the
+same area, as on the grid); text fields (and those in ``categorical_fields``) are categories;
 an empty value is its own class 'no data'. A unit with a landslide is a positive for the AUCs and for
 logistic regression. The output is the input layer with ``susc_index``, ``hazard_class`` (1..4) and
 ``zone_label``.
@@ -225,11 +225,12 @@ def unit_susceptibility(units, factor_fields, landslide_field, output, *, method
     note(f"[{label}] 统计规则 / rule: {rule} ({why_zh} / {why_en}): IV、FR 比较 {RULE_TEXT[rule][0]} / IV and FR compare "
          f"{RULE_TEXT[rule][1]}")
 
-    # classes of equal exposure: units for presence, area otherwise
-    class_weights = np.ones(len(gdf)) if rule == "presence" else area
+    # numeric factors in classes of equal area, whatever the rule: equal unit counts instead measured
+    # worse on the Yongxin slope units (presence rule, IV prediction AUC 0.836 against 0.874;
+    # docs/susceptibility-validation.md)
     factors, codes = [], []
     for name in factor_fields:
-        fac, c = _codes_for(gdf, name, categorical, int(n_classes), class_weights)
+        fac, c = _codes_for(gdf, name, categorical, int(n_classes), area)
         factors.append(fac)
         codes.append(c)
     codes = np.vstack(codes)
