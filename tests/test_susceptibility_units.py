@@ -371,3 +371,17 @@ def test_area_rule_through_qgis_process(qgis_process, eight, tmp_path):
     import geopandas as gpd
     got = gpd.read_file(tmp_path / "o.gpkg")
     np.testing.assert_allclose(got["susc_index"], [32 / 35] * 4 + [36 / 35] * 4, rtol=1e-6)
+
+
+def test_a_field_named_like_the_canonical_one_stays_in_the_output(engine, tmp_path):
+    """The layer's own `landslides` field is kept (before, the output dropped it unless it was named
+    in LANDSLIDE_FIELD); a canonical column added by validation for an alias is not written."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.susceptibility import unit_susceptibility
+    own = write_units(tmp_path / "own.gpkg", {"lith": UNITS["lith"], "landslides": UNITS["n"]}, HEIGHTS)
+    unit_susceptibility(own, ["lith"], None, str(tmp_path / "o1.gpkg"), folds=2)
+    assert list(gpd.read_file(tmp_path / "o1.gpkg")["landslides"]) == UNITS["n"]
+    alias = write_units(tmp_path / "alias.gpkg", {"lith": UNITS["lith"], "滑坡数": UNITS["n"]}, HEIGHTS)
+    r = unit_susceptibility(alias, ["lith"], None, str(tmp_path / "o2.gpkg"), folds=2)
+    cols = set(gpd.read_file(tmp_path / "o2.gpkg").columns)
+    assert r.rule == "count" and "滑坡数" in cols and "landslides" not in cols

@@ -24,7 +24,7 @@ class UnitSusceptibilityAlgorithm(RiskMapAlgorithm):
     HELP = (
         "在斜坡单元 (或任何已带因子字段的面) 上用信息量法、频率比法或逻辑回归 (默认自动: 同折交叉验证取最优) 评价滑坡易发性, "
         "每个单元得到指数和极高/高/中/低易发分区, 并给出成功率 AUC 与 k 折交叉验证的预测 AUC。统计规则随滑坡字段而定: "
-        "0/1 字段按单元计 (有滑坡单元占比 ÷ 单元占比), 滑坡数按面积计 (滑坡密度), 滑坡面积按面积计; 日志与报告写明所用规则。<br>"
+        "0/1 字段按单元计 (有滑坡单元占比 ÷ 单元占比), 滑坡数按面积计 (滑坡密度), 滑坡面积按面积计; 日志与报告写明所用规则; 模型较弱或不可靠时说明原因与对策。<br>"
         "Landslide susceptibility on slope units or any polygons that already carry factor fields, by information value "
         "(信息量法), frequency ratio or logistic regression (default auto: the best on the same cross-validation folds). "
         "Every unit gets an index and a zone (4 极高/very high … 1 低/low); success and cross-validated prediction AUCs. "
