@@ -35,8 +35,8 @@ class Verdict:
         if self.level == "reliable":
             return f"易发性分区{zh} / the susceptibility zoning is {en}"
         if self.level == "weak":
-            return f"⚠ 模型较弱, 分区仅供参考 / WARNING: the model is weak; use the zoning with care"
-        return f"⚠ 易发性分区不可靠 / WARNING: the susceptibility zoning is unreliable"
+            return "⚠ 模型较弱, 分区仅供参考 / WARNING: the model is weak; use the zoning with care"
+        return "⚠ 易发性分区不可靠 / WARNING: the susceptibility zoning is unreliable"
 
     def lines(self):
         out = [self.headline()]
