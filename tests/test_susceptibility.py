@@ -211,7 +211,8 @@ def test_units_by_hand(engine, tmp_path):
     src = write_gpkg(tmp_path / "units.gpkg", cols, boxes)
     out = str(tmp_path / "out.gpkg")
     iv = unit_susceptibility(src, ["坡度类", "elev"], "n", out, n_classes=2, folds=2, breaks="quantile",
-                             out_report=str(tmp_path / "u.xlsx"))
+                             method="information_value", out_report=str(tmp_path / "u.xlsx"))
+    assert iv.rule == "count"                                # whole numbers: landslides per area
     assert weight(iv.weights, "坡度类", 2) == pytest.approx(math.log((4 / 5) / (3 / 8)))    # 'steep' sorts after 'gentle'
     assert weight(iv.weights, "坡度类", 1) == pytest.approx(math.log((1 / 5) / (5 / 8)))
     assert weight(iv.weights, "elev", 1) == pytest.approx(math.log((0.5 / 5) / (3 / 8)))
@@ -386,7 +387,9 @@ def test_qgis_process_matches_the_engine(qgis_process, ecuador_runs, shared_data
         "DEM": dem, "INVENTORY": pts, "PRESENCE_FIELD": "landslide", "OUTPUT_INDEX": str(tmp_path / "i.tif"),
         "OUTPUT_ZONES": str(tmp_path / "z.tif"), "OUTPUT_REPORT": str(tmp_path / "r.csv")})
     assert code == 0
-    r = ecuador_runs["information_value"][0]
+    # the default METHOD=auto keeps the best prediction AUC on the same folds: frequency ratio here
+    assert results["METHOD_USED"] == "frequency_ratio"
+    r = ecuador_runs["frequency_ratio"][0]
     assert float(results["AUC_SUCCESS"]) == pytest.approx(r.auc_success, abs=1e-12)
     assert float(results["AUC_PREDICTION"]) == pytest.approx(r.auc_prediction, abs=1e-12)
     assert (tmp_path / "z.tif").exists() and (tmp_path / "r.csv").exists()

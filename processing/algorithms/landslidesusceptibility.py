@@ -4,14 +4,15 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingPa
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
                        QgsProcessingParameterVectorDestination, QgsProcessingUtils, QgsVectorFileWriter,
-                       QgsCoordinateTransformContext)
+                       QgsCoordinateTransformContext, QgsProcessingOutputString)
 
 from ...risk_plugin import paramtext
 from ...risk_plugin.definitions import susceptibility as D
 from ...risk_plugin.susceptibility import landslide_susceptibility
 from ..base import RiskMapAlgorithm
 
-METHOD_LABELS = ["信息量法 / Information value", "频率比 / Frequency ratio", "逻辑回归 / Logistic regression"]
+METHOD_LABELS = ["信息量法 / Information value", "频率比 / Frequency ratio", "逻辑回归 / Logistic regression",
+                 "自动: 交叉验证选优 / Auto: best by cross-validation"]            # order = D.METHODS
 BREAK_LABELS = ["自然断点 / Natural breaks (Jenks)", "分位数 (等面积) / Quantiles (equal area)",
                 "成功率曲线 / Success-rate curve cut-offs"]
 FACTOR_LABELS = {"elevation": "高程 / Elevation", "slope": "坡度 / Slope", "aspect": "坡向 / Aspect",
@@ -50,11 +51,11 @@ class LandslideSusceptibilityAlgorithm(RiskMapAlgorithm):
     SUCCESS_CUTOFFS, ABSENCE_RATIO = "SUCCESS_CUTOFFS", "ABSENCE_RATIO"
     OUTPUT_INDEX, OUTPUT_ZONES, OUTPUT_REPORT, OUTPUT_SAMPLES = "OUTPUT_INDEX", "OUTPUT_ZONES", "OUTPUT_REPORT", "OUTPUT_SAMPLES"
     HELP = (
-        "用信息量法 (默认)、频率比法或逻辑回归, 由 DEM 派生因子 (高程、坡度、坡向、平面/剖面曲率、地形起伏度、地形湿度指数、"
+        "用信息量法、频率比法或逻辑回归 (默认自动: 三者同折交叉验证, 取预测 AUC 最高者), 由 DEM 派生因子 (高程、坡度、坡向、平面/剖面曲率、地形起伏度、地形湿度指数、"
         "距河道距离) 及可选的分类栅格/面 (岩性、土地覆盖) 与距线距离 (河流、道路、断层) 评价滑坡易发性, 输出连续指数和 "
-        "极高/高/中/低易发 4 个分区, 并给出成功率 AUC 与 k 折交叉验证的预测 AUC。<br>"
-        "Landslide susceptibility on the DEM grid by information value (信息量法, default), frequency ratio or logistic "
-        "regression, from DEM-derived factors (elevation, slope, aspect, plan/profile curvature, local relief, TWI, "
+        "极高/高/中/低易发 4 个分区, 并给出成功率 AUC 与 k 折交叉验证的预测 AUC; 模型较弱时在日志和报告中说明原因与对策。<br>"
+        "Landslide susceptibility on the DEM grid by information value (信息量法), frequency ratio or logistic "
+        "regression (default auto: all three cross-validated on the same folds, the best prediction AUC kept), from DEM-derived factors (elevation, slope, aspect, plan/profile curvature, local relief, TWI, "
         "distance to derived streams) and optional categorical rasters/polygons (lithology, land cover) and distance-to-line "
         "factors (rivers, roads, faults). Outputs a continuous index, four zones (4 极高/very high … 1 低/low), a report, "
         "and the success AUC (fitted on all samples) and the k-fold cross-validated prediction AUC. Computed block by "
@@ -70,11 +71,17 @@ class LandslideSusceptibilityAlgorithm(RiskMapAlgorithm):
         "<b>CATEGORICAL_RASTERS</b>: integer class rasters, resampled (nearest) onto the DEM grid; nodata is its own "
         "class. <b>CATEGORICAL_POLYGONS</b> + <b>CATEGORICAL_FIELD</b>: class polygons; cells outside every polygon form "
         "the class 'no data'. <b>DISTANCE_LINES</b>: line layers; each gives a distance factor (m).<br>"
-        "<b>METHOD</b> (default information value): 信息量 I = ln((N_i/N)/(S_i/S)) summed over factors (殷坤龙 & 晏同珍 "
+        "<b>METHOD</b> (default 3 auto): 0 信息量 I = ln((N_i/N)/(S_i/S)) summed over factors (殷坤龙 & 晏同珍 "
         "1988); a class without landslides counts "
-        f"{D.EMPTY_CLASS_COUNT:g} landslide (Haldane correction). Frequency ratio FR = (N_i/N)/(S_i/S) summed (Lee & "
-        f"Pradhan 2007). Logistic regression on one-hot classes, L2 C = {D.LOGISTIC_C:g} (Ayalew & Yamagishi 2005); "
-        "the index is the probability.<br>"
+        f"{D.EMPTY_CLASS_COUNT:g} landslide (Haldane correction). 1 frequency ratio FR = (N_i/N)/(S_i/S) summed (Lee & "
+        f"Pradhan 2007). 2 logistic regression on one-hot classes, L2 C = {D.LOGISTIC_C:g} (Ayalew & Yamagishi 2005); "
+        "the index is the probability. 3 auto (自动): the three on the same folds, the highest mean prediction AUC "
+        "kept (Brenning 2005). Every run writes the three methods' AUCs (success, prediction, fold spread) to the log "
+        "and to the report's first sheet.<br>"
+        f"<b>可靠性 / reliability</b>: a prediction AUC below {D.WEAK_AUC:g} or folds whose AUCs differ by more than "
+        f"SD {D.FOLD_SD_MAX:g} make the zoning unreliable (不可靠); below {D.ACCEPTABLE_AUC:g} it is weak (较弱). The log "
+        "and the report then say why (too few landslides for the classes, a factor with one class, over-fitting …) "
+        "and what to try.<br>"
         f"<b>FOLDS</b> (default {D.FOLDS}): stratified k-fold cross-validation for AUC_PREDICTION (mean of the folds; "
         "cells of one inventory polygon stay in one fold).<br>"
         "<b>BREAKS</b> (default natural): zone breaks by Jenks natural breaks (mapclassify Fisher–Jenks on a seeded "
@@ -85,11 +92,12 @@ class LandslideSusceptibilityAlgorithm(RiskMapAlgorithm):
         f"<b>STREAM_AREA</b> (default {D.STREAM_AREA_M2:g} m²) drainage area of a stream cell (channel heads, Montgomery "
         "& Dietrich 1988). Sources: risk_plugin/definitions/susceptibility.py.<br>"
         "<b>OUTPUT_INDEX</b>: index (float32, nodata −9999). <b>OUTPUT_ZONES</b>: zones 1..4 (uint8, 0 = nodata), styled "
-        "by styles/classes.json 'hazard_classes'. <b>OUTPUT_REPORT</b> (CSV or XLSX): weight, area % and landslide % of "
-        "every factor class; area % and landslide % of every zone; summary. <b>OUTPUT_SAMPLES</b> (optional): the "
-        "landslide / non-landslide samples with their fold and index.<br>"
-        "Numeric outputs <b>AUC_SUCCESS</b> (model fitted on all samples; equals the AUC of OUTPUT_INDEX sampled at the "
-        "samples) and <b>AUC_PREDICTION</b> (cross-validated).")
+        "by styles/classes.json 'hazard_classes'. <b>OUTPUT_REPORT</b> (CSV or XLSX): method comparison (first sheet), "
+        "reliability, summary, weight, area % and landslide % of every factor class, area % and landslide % of every "
+        "zone. <b>OUTPUT_SAMPLES</b> (optional): the landslide / non-landslide samples with their fold and index.<br>"
+        "Outputs <b>AUC_SUCCESS</b> (model fitted on all samples; equals the AUC of OUTPUT_INDEX sampled at the "
+        "samples), <b>AUC_PREDICTION</b> (cross-validated), <b>METHOD_USED</b> (the method kept) and <b>RELIABLE</b> "
+        "(1, or 0 when the zoning is unreliable).")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterRasterLayer(self.DEM, "数字高程模型 / DEM"))
@@ -146,6 +154,8 @@ class LandslideSusceptibilityAlgorithm(RiskMapAlgorithm):
             self.OUTPUT_SAMPLES, "样本点 / Samples", QgsProcessing.TypeVectorPoint, optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputNumber("AUC_SUCCESS", "成功率 AUC / Success AUC"))
         self.addOutput(QgsProcessingOutputNumber("AUC_PREDICTION", "预测率 AUC (交叉验证) / Prediction AUC (cross-validated)"))
+        self.addOutput(QgsProcessingOutputString("METHOD_USED", "所用方法 / Method used"))
+        self.addOutput(QgsProcessingOutputNumber("RELIABLE", "分区可靠 (1/0) / Zoning reliable (1/0)"))
 
     def run(self, parameters, context, feedback, progress):
         out_index = self.parameterAsOutputLayer(parameters, self.OUTPUT_INDEX, context)
@@ -177,9 +187,10 @@ class LandslideSusceptibilityAlgorithm(RiskMapAlgorithm):
             success_cutoffs=paramtext.numbers(self.parameterAsString(parameters, self.SUCCESS_CUTOFFS, context),
                                               self.SUCCESS_CUTOFFS, count=3, ascending=True),
             absence_ratio=self.parameterAsDouble(parameters, self.ABSENCE_RATIO, context))
-        feedback.pushInfo(f"AUC_SUCCESS = {result.auc_success:.4f}, AUC_PREDICTION = {result.auc_prediction:.4f} "
-                          f"(folds: {', '.join(f'{a:.3f}' for a in result.fold_aucs)})")
+        feedback.pushInfo(f"METHOD_USED = {result.method}, AUC_SUCCESS = {result.auc_success:.4f}, AUC_PREDICTION = "
+                          f"{result.auc_prediction:.4f} (folds: {', '.join(f'{a:.3f}' for a in result.fold_aucs)})")
         self.style_on_load(context, out_zones, "hazard_classes", name="易发性分区 / Susceptibility zones")
         return {self.OUTPUT_INDEX: out_index, self.OUTPUT_ZONES: out_zones, self.OUTPUT_REPORT: result.outputs.get("report"),
                 self.OUTPUT_SAMPLES: result.outputs.get("samples"), "AUC_SUCCESS": result.auc_success,
-                "AUC_PREDICTION": result.auc_prediction}
+                "AUC_PREDICTION": result.auc_prediction, "METHOD_USED": result.method,
+                "RELIABLE": int(result.verdict.reliable)}

@@ -10,8 +10,41 @@ Zones follow styles/classes.json 'hazard_classes': 1 低易发 … 4 极高易�
 # logistic: logistic regression on one-hot factor classes (Ayalew & Yamagishi 2005, Geomorphology 65: 15–31);
 #   the index is the fitted probability.
 # N_i: landslide cells in class i, N: all landslide cells, S_i: cells (area) of class i, S: all cells.
-METHODS = ("information_value", "frequency_ratio", "logistic")
-METHOD = "information_value"
+# auto: all three are fitted and cross-validated on the same folds, and the one with the highest mean
+#   prediction AUC is kept (ties: the earlier in MODEL_METHODS, so information value wins a tie). Choosing
+#   the model by its cross-validated AUC is the practice of Brenning (2005, NHESS 5: 853–862) and of
+#   Reichenbach et al. (2018, Earth-Science Reviews 180: 60–91), who found no method best everywhere.
+# The order is the public METHOD enum of both algorithms: 0 IV, 1 FR, 2 LR, 3 auto (appended, the default).
+MODEL_METHODS = ("information_value", "frequency_ratio", "logistic")
+METHODS = MODEL_METHODS + ("auto",)
+METHOD = "auto"
+
+# --- what a unit's landslide field means (mapping units, riskmap:unitsusceptibility) ---------------
+# IV and FR compare the share of the landslides that fall in a class with the share of the "exposure"
+# of that class; what counts depends on the field (Reichenbach et al. 2018 §3; van Westen 1997, the
+# statistical index method: landslide density of the class over the density of the whole area):
+# presence: a 0/1 field. A unit either failed or not, whatever its size: N_i = units with a landslide in
+#   class i, S_i = units in class i (the share of positive units against the share of units): each unit
+#   is one trial whose outcome is presence, as in the slope-unit models since Carrara et al. (1991, Earth
+#   Surf. Process. Landforms 16: 427–445); FR_i is then the positive rate of the class over the positive
+#   rate of all units. Dividing a
+#   per-unit presence by class area instead made a class of large units look safe although most of its
+#   units failed (issue 15: AUC 0.41 on ~2 000 co-seismic slope units).
+# count: a landslide count. Landslides are points of a process whose number grows with the area
+#   searched: N_i = landslides in class i, S_i = area of class i, i.e. the landslide density of the class
+#   over the density of the study area, the definition of FR (Lee & Pradhan 2007) and of the information
+#   value (殷坤龙 & 晏同珍 1988; van Westen 1997) and the estimator of the relative intensity of a Poisson
+#   process (landslides per km² per class). Counting against units instead would rank a class of large
+#   units high only because large units collect more landslides.
+# area: a failed area per unit (LANDSLIDE_AREA_FIELD, m²): N_i = failed area in class i, S_i = area of
+#   class i, the areal landslide density, exactly as on the grid (landslide cells over cells).
+# auto: LANDSLIDE_AREA_FIELD given → area; a field of 0 and 1 only → presence; non-negative whole
+#   numbers → count; anything else (fractions) stops with a message naming the field.
+UNIT_RULES = ("auto", "presence", "count", "area")
+UNIT_RULE = "auto"
+# A failed area larger than its unit (beyond rounding) is said in the log: the field may be in another
+# unit (ha, km²) or the units may be the wrong layer.
+FAILED_AREA_TOLERANCE = 1.01
 
 # A class without landslides has ln(0) = −∞. Its count is taken as EMPTY_CLASS_COUNT landslides
 # instead (the 0.5 continuity correction of Haldane 1956 for empty cells of a contingency table), so
@@ -67,6 +100,35 @@ SEED = 42
 # inventory polygon stay in one fold. Success AUC: the model fitted on all samples, scored at them.
 # AUCs are ROC AUCs of the index at landslide vs non-landslide samples (Chung & Fabbri 2003).
 FOLDS = 5
+
+# --- a weak model says so ------------------------------------------------------------------------------
+# The zoning is called unreliable when the prediction AUC is below WEAK_AUC or the folds disagree more
+# than FOLD_SD_MAX. WEAK_AUC 0.6 (issue 15): below it a map ranks landslides little better than a coin
+# (0.5); Hosmer & Lemeshow (2000, Applied Logistic Regression, 2nd ed., §5.2.4) call discrimination
+# acceptable only from 0.7, so between WEAK_AUC and ACCEPTABLE_AUC the report says the model is weak.
+# FOLD_SD_MAX 0.1: the width of one of Hosmer & Lemeshow's classes; folds whose ±1 SD band spans two
+# classes do not agree on whether the model is poor or good. Sampling noise alone is smaller: an AUC of
+# 0.75 on a fold of 35 + 35 samples (the Ecuador data, 5 folds) has a standard error of about 0.06
+# (Hanley & McNeil 1982, Radiology 143: 29–36).
+WEAK_AUC = 0.6
+ACCEPTABLE_AUC = 0.7
+FOLD_SD_MAX = 0.1
+# Why, each detected from the data:
+# too few landslides (or too few samples without): fewer than MIN_EVENTS_PER_WEIGHT of the rarer outcome
+#   per free class weight (Σ (classes − 1) over the factors), the events-per-variable rule of Peduzzi et
+#   al. (1996, J. Clin. Epidemiol. 49: 1373–1379) for logistic regression; IV/FR estimate one weight per
+#   class from the landslides in it and need the same.
+MIN_EVENTS_PER_WEIGHT = 10
+# a factor with one class: at least ONE_CLASS_SHARE of the area (grid) or of the units in one class: it
+#   cannot separate anything (a constant field, or quantile breaks that collapsed on ties).
+ONE_CLASS_SHARE = 0.95
+# units too large relative to the landslides: at least MOST_UNITS_POSITIVE of the units hold a landslide,
+#   so a 0/1 field tells little apart; or unit area alone ranks the units with landslides at least as well
+#   as the model (AUC of area ≥ the prediction AUC), i.e. units fail because they are large.
+MOST_UNITS_POSITIVE = 0.7
+# over-fitting: the success AUC exceeds the prediction AUC by more than OVERFIT_GAP (too many classes for
+#   the landslides: the model learns the sample, not the terrain).
+OVERFIT_GAP = 0.15
 
 # --- zones ----------------------------------------------------------------------------------------
 # natural: Jenks natural breaks (Fisher–Jenks, as mapclassify FisherJenks) on a random cell sample of

@@ -9,7 +9,8 @@ Passes over the DEM (blocks of BLOCK_SIZE² cells with a halo; never the whole f
 1. factors on a random subset of blocks → quantile breaks of the continuous factors;
 2. factors on every block → class codes (uint8, one band per factor) into a scratch memmap (scratch.py),
    area per class, and the codes at every sample cell (inventory, drawn absences, zone sample);
-3. fit and cross-validate the model on the samples, place the zone breaks;
+3. fit and cross-validate information value, frequency ratio and logistic regression on the same
+   folds (selection.py), keep METHOD or, for METHOD=auto, the best prediction AUC; zone breaks;
 4. codes → index and zones, written block by block; the success AUC is computed from the index
    values as written, at the sample cells.
 Blocks are computed by a pool of threads (numpy and GDAL release the GIL) and consumed in order by
@@ -37,8 +38,10 @@ from ..inputs import RasterInput, VectorInput, check_rasters, load_vectors
 from ..io import atomic_path, layer_name, raster_profile, write_vector
 from ..progress import ensure
 from .factors import Factor, encode_categories, quantile_breaks
-from .model import auc, cross_validate, fit
+from .model import auc
+from .reliability import assess
 from .report import summary_table, weights_table, write_report, zones_table
+from .selection import choose, compare, comparison_lines, comparison_table
 from .scratch import BlockScratch
 from .zoning import classify, zone_breaks
 
@@ -79,6 +82,9 @@ class Result:
     zones: object              # DataFrame
     outputs: Dict[str, Optional[str]] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    method: str = ""               # the method kept (METHOD, or the best one for METHOD=auto)
+    comparison: object = None      # DataFrame: the three methods on the same folds
+    verdict: object = None         # reliability.Verdict
 
     def share_in_top_zones(self, n=2):
         """Share of the landslide samples in the n highest zones."""
@@ -664,10 +670,14 @@ class _Run:
     def fit(self):
         s, S = self.s, self.S
         kw = dict(logistic_c=s.logistic_c, empty=s.empty_class_count)
-        self.model = fit(self.method, S["codes"], S["y"], self.area, seed=self.seed, **kw)
         groups = S["group"] if self.polygons_inv else None
-        self.auc_pred, self.fold_aucs, self.fold = cross_validate(self.method, S["codes"], S["y"], self.area,
-                                                                  self.folds, self.seed, groups=groups, **kw)
+        self.scores, self.fold = compare(S["codes"], S["y"], self.area, self.folds, self.seed, groups=groups,
+                                         progress=self.progress, **kw)
+        self.kept = choose(self.scores, self.method)
+        self.model = self.kept.model
+        self.auc_pred, self.fold_aucs = self.kept.auc_prediction, self.kept.fold_aucs
+        for line in comparison_lines(self.scores, self.kept, self.method == "auto", self.folds):
+            self.note(line)
         self.progress.set(75)
         S["index"] = self.model.score(S["codes"])
         zone_index = self.model.score(self.s_codes[:, self.zone_sel])
@@ -731,7 +741,11 @@ class _Run:
         zone_slides = np.bincount(S["zone"][pres], minlength=5)
         wt = weights_table(self.factors, self.model, self.area, cell_km2)
         zt = zones_table(self.zone_cells, zone_slides, self.zbreaks, cell_km2)
-        summary = {"方法 method": self.method, "AUC_SUCCESS": auc_success, "AUC_PREDICTION": self.auc_pred,
+        verdict = assess(self.kept, S["codes"], S["y"], self.factors, self.area, self.folds, grid=True)
+        for line in verdict.lines():
+            self.note(line)
+        summary = {"方法 method": self.kept.method, "方法参数 METHOD": self.method,
+                   "可靠性 reliability": verdict.level, "AUC_SUCCESS": auc_success, "AUC_PREDICTION": self.auc_pred,
                    "各折 AUC fold AUCs": [round(a, 4) for a in self.fold_aucs], "折数 folds": self.folds,
                    "随机种子 seed": self.seed, "滑坡样本 landslide samples": int(pres.sum()),
                    "非滑坡样本 non-landslide samples": int((~pres).sum()),
@@ -740,14 +754,16 @@ class _Run:
                    "连续因子分级数 classes": s.n_classes, "因子 factors": [f.name for f in self.factors],
                    "汇流格网 flow grid (m)": job.hydro.cell_size if job.hydro else "-",
                    "高/极高易发区滑坡占比 landslides in high+very high": float(zone_slides[3:].sum() / max(pres.sum(), 1))}
+        comparison = comparison_table(self.scores, self.kept, self.method == "auto")
         outputs = {"index": str(out_index), "zones": str(out_zones) if out_zones else None}
         if out_report:
-            outputs["report"] = write_report(out_report, wt, zt, summary_table(summary))
+            outputs["report"] = write_report(out_report, wt, zt, summary_table(summary), comparison, verdict.table())
         if out_samples:
             outputs["samples"] = self._write_samples(job, out_samples)
         self.progress.set(100)
         return Result(auc_success, self.auc_pred, list(self.fold_aucs), np.asarray(self.zbreaks), int(pres.sum()),
-                      int((~pres).sum()), self.factors, wt, zt, outputs, self.notes)
+                      int((~pres).sum()), self.factors, wt, zt, outputs, self.notes, self.kept.method, comparison,
+                      verdict)
 
     def _write_samples(self, job, path):
         """The samples as points (inventory points as given, other samples at cell centres)."""

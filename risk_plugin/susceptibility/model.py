@@ -81,10 +81,11 @@ def one_hot(codes, sizes):
 def fit(method, codes, y, area, slides=None, logistic_c=D.LOGISTIC_C, empty=D.EMPTY_CLASS_COUNT, seed=D.SEED):
     """Fit a model on samples.
 
-    codes: (factors, samples) class codes; y: 1 landslide / 0 not; area: per factor, the area (cells
-    or m²) of each class over the whole study area; slides: landslides per sample (default y; unit
-    counts for mapping units). IV and FR use the landslides and the area; logistic regression uses
-    presences and absences.
+    codes: (factors, samples) class codes; y: 1 landslide / 0 not; area: per factor, the exposure S_i
+    of each class over the whole study area (cells or m² on the grid; on mapping units the area, or
+    the number of units for a presence field); slides: the landslides N_i each sample adds (default y;
+    on mapping units a count, a failed area, or 1/0). IV and FR use the landslides and the exposure;
+    logistic regression uses presences and absences.
     """
     _check_method(method)
     codes = np.asarray(codes)
@@ -140,14 +141,16 @@ def folds_of(y, folds, seed, groups=None):
     return out
 
 
-def cross_validate(method, codes, y, area, folds=D.FOLDS, seed=D.SEED, groups=None, slides=None, **kw):
+def cross_validate(method, codes, y, area, folds=D.FOLDS, seed=D.SEED, groups=None, slides=None, fold=None, **kw):
     """Prediction AUC: the mean over folds of the AUC on the held-out fold of a model fitted on
-    the other folds. Returns (mean AUC, [AUC per fold], fold of every sample)."""
+    the other folds. Returns (mean AUC, [AUC per fold], fold of every sample). ``fold`` (the fold of
+    every sample, from :func:`folds_of`) lets several methods share the same folds."""
     codes = np.asarray(codes)
     y = np.asarray(y).astype(int)
-    fold = folds_of(y, folds, seed, groups)
+    if fold is None:
+        fold = folds_of(y, folds, seed, groups)
     aucs = []
-    for k in range(folds):
+    for k in range(int(fold.max()) + 1):
         test = fold == k
         train = ~test
         m = fit(method, codes[:, train], y[train], area,

@@ -1,6 +1,7 @@
-"""The susceptibility report: weights per factor class, area and landslides per zone, and a summary.
+"""The susceptibility report: the method comparison (first), the reliability verdict, a summary,
+weights per factor class, and exposure and landslides per zone.
 
-CSV holds one table with a 'section' column (weights / zones / summary); XLSX holds one sheet each.
+CSV holds one table with a 'section' column; XLSX holds one sheet each, in that order.
 """
 from pathlib import Path
 
@@ -20,39 +21,60 @@ def zone_labels():
             for c in class_table("hazard_classes")["classes"] if c["value"] in (1, 2, 3, 4)}
 
 
-def weights_table(factors, model, area, area_unit_km2):
-    """One row per class of every factor: area, landslides, their shares and the weight."""
+def columns(*specs):
+    """Report columns: (value name, share name or None, arrays, scale) → spec list for the tables below.
+    ``arrays`` is one array per factor (weights_table) or one per zone (zones_table)."""
+    return list(specs)
+
+
+def _cells(spec_list, pick, total):
+    out = {}
+    for name, pct, arrays, scale in spec_list:
+        a = pick(arrays)
+        out[name] = a * scale
+        if pct:
+            out[pct] = 100.0 * a / max(total(arrays), 1e-12)
+    return out
+
+
+def weights_table(factors, model, area, area_unit_km2=None, cols=None):
+    """One row per class of every factor: exposure, landslides, their shares and the weight.
+
+    Grid: ``weights_table(factors, model, area, cell_km2)`` gives area and landslide cells. Mapping
+    units pass ``cols`` (see :func:`columns`): units, units with landslides, area, count or failed area."""
+    if cols is None:
+        cols = columns(("面积 area_km2", "面积占比 area_pct", area, area_unit_km2),
+                       ("滑坡数 landslides", "滑坡占比 landslide_pct", model.slide_counts, 1.0))
     rows = []
-    for f, (fac, a) in enumerate(zip(factors, area)):
-        slides = model.slide_counts[f]
+    for f, fac in enumerate(factors):
         for code in range(fac.n_codes):
-            if a[code] <= 0 and slides[code] <= 0:
+            if all(np.asarray(arrays[f])[code] <= 0 for _, _, arrays, _ in cols):
                 continue
-            rows.append({"因子 factor": fac.name, "分级代码 class": code, "分级 range": fac.labels[code],
-                         "面积 area_km2": a[code] * area_unit_km2,
-                         "面积占比 area_pct": 100.0 * a[code] / a.sum(),
-                         "滑坡数 landslides": slides[code],
-                         "滑坡占比 landslide_pct": 100.0 * slides[code] / max(slides.sum(), 1e-12),
-                         "权重 weight": float(model.tables[f][code])})
+            row = {"因子 factor": fac.name, "分级代码 class": code, "分级 range": fac.labels[code]}
+            row.update(_cells(cols, lambda arrays: float(np.asarray(arrays[f], np.float64)[code]),
+                              lambda arrays: float(np.asarray(arrays[f], np.float64).sum())))
+            row["权重 weight"] = float(model.tables[f][code])
+            rows.append(row)
     df = pd.DataFrame(rows)
     df.attrs["weight_name"] = WEIGHT_NAMES[model.method]
     return df
 
 
-def zones_table(zone_area, zone_slides, breaks, area_unit_km2):
-    """One row per zone, highest first: area and landslides with their shares, and the index range."""
+def zones_table(zone_area, zone_slides, breaks, area_unit_km2=None, cols=None):
+    """One row per zone, highest first: exposure and landslides with their shares, and the index range.
+    Per-zone arrays have 5 entries (index 0 = nodata, ignored)."""
     labels = zone_labels()
-    zone_area = np.asarray(zone_area, np.float64)
-    zone_slides = np.asarray(zone_slides, np.float64)
+    if cols is None:
+        cols = columns(("面积 area_km2", "面积占比 area_pct", zone_area, area_unit_km2),
+                       ("滑坡数 landslides", "滑坡占比 landslide_pct", zone_slides, 1.0))
     edges = [-np.inf, *breaks, np.inf]
     rows = []
     for z in (4, 3, 2, 1):
-        rows.append({"分区 zone": z, "名称": labels[z][0], "name": labels[z][1],
-                     "指数下限 index_from": edges[z - 1], "指数上限 index_to": edges[z],
-                     "面积 area_km2": zone_area[z] * area_unit_km2,
-                     "面积占比 area_pct": 100.0 * zone_area[z] / max(zone_area[1:].sum(), 1e-12),
-                     "滑坡数 landslides": zone_slides[z],
-                     "滑坡占比 landslide_pct": 100.0 * zone_slides[z] / max(zone_slides[1:].sum(), 1e-12)})
+        row = {"分区 zone": z, "名称": labels[z][0], "name": labels[z][1],
+               "指数下限 index_from": edges[z - 1], "指数上限 index_to": edges[z]}
+        row.update(_cells(cols, lambda a: float(np.asarray(a, np.float64)[z]),
+                          lambda a: float(np.asarray(a, np.float64)[1:].sum())))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -62,12 +84,16 @@ def summary_table(items):
                          for k, v in items.items()])
 
 
-def write_report(path, weights, zones, summary):
-    """CSV: one table with a 'section' column; XLSX: sheets 'weights', 'zones', 'summary'."""
+def write_report(path, weights, zones, summary, comparison=None, reliability=None):
+    """XLSX: sheets 'comparison' (first), 'reliability', 'summary', 'weights', 'zones'; CSV: one table
+    with a 'section' column in the same order."""
+    sheets = {"comparison": comparison, "reliability": reliability, "summary": summary, "weights": weights,
+              "zones": zones}
+    sheets = {k: v for k, v in sheets.items() if v is not None}
     if Path(path).suffix.lower() == ".xlsx":
-        return write_sheets({"weights": weights, "zones": zones, "summary": summary}, path)
+        return write_sheets(sheets, path)
     parts = []
-    for name, df in (("summary", summary), ("weights", weights), ("zones", zones)):
+    for name, df in sheets.items():
         d = df.copy()
         d.insert(0, "部分 section", name)
         parts.append(d)
