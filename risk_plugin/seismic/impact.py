@@ -184,6 +184,7 @@ def earthquake_impact(buildings=None, hazard=None, conv=None, pga_field=None, in
         b = _buildings(bgdf, src, wcrs, units_w, trees, matrices, rate_table, rounding, occ, code_year,
                        design_fortification, retrofit_fortification, pager_theta, pager_beta, per_unit, progress)
         result.update(b["numbers"])
+        result["building_table"] = b["gdf"]
     progress.set(70)
     if population:
         pop = _population(population, src, units_w, rate_table, rounding, pager_theta, pager_beta, per_unit)
@@ -405,9 +406,9 @@ def _unit_frame(units, label, level, acc, breaks, has_buildings):
     df["eq_risk_en"] = [table[int(k)]["en"] for k in cls]
     if "degree_max" in df.columns:
         df["degree_roman"] = [roman(d) if np.isfinite(d) else "" for d in df["degree_max"].to_numpy(float)]
-    for c in df.columns:
-        if df[c].dtype.kind == "f" and c not in ("death_rate_10k",):
-            df[c] = df[c].round(4)
+    for c in ("intensity_max", "intensity_mean"):
+        if c in df.columns:
+            df[c] = df[c].round(3)
     return df
 
 
