@@ -473,9 +473,15 @@ def test_scenario_qgis_process_equals_processing_run(demo_county, alg, qgis_proc
         "EPICENTRE": f"{X0},{Y0} [EPSG:4545]", "MAGNITUDE": 6.5, "FAULTS": demo_county["faults"],
         "UNITS": demo_county["townships"], "OUTPUT": str(tmp_path / "s.tif"), "OUTPUT_ZONES": str(tmp_path / "iso.gpkg")})
     assert rc == 0 and h["STRIKE"] == pytest.approx(45.0) and h["EPICENTRAL_INTENSITY"] == pytest.approx(8.501, abs=1e-3)
-    iso = gpd.read_file(tmp_path / "iso.gpkg")
-    assert iso["eq_degree"].tolist() == [6, 7, 8]
-    assert (iso.area > 0).all() and not shapely.union_all(iso.geometry.values).is_empty
+    iso = gpd.read_file(tmp_path / "iso.gpkg")          # cut to the townships: VI lies outside this small county
+    towns = shapely.union_all(gpd.read_file(demo_county["townships"]).geometry.values)
+    assert iso["eq_degree"].tolist() == [7, 8] and (iso.area > 0).all()
+    assert shapely.union_all(iso.geometry.values).area == pytest.approx(towns.area, rel=1e-3)
+    from riskmap.risk_plugin.seismic import seismic_hazard
+    full = seismic_hazard(str(tmp_path / "f.tif"), epicentre=(X0, Y0, "EPSG:4545"), magnitude=6.5, cell_size=500,
+                          output_zones=str(tmp_path / "full.gpkg"))
+    rings = gpd.read_file(tmp_path / "full.gpkg")
+    assert rings["eq_degree"].tolist() == [6, 7, 8] and full["MAX_DEGREE"] == 8
 
 
 # --------------------------------------------------------------------------------------------------
@@ -538,3 +544,51 @@ def test_partial_coverage_is_reported(three, tmp_path):
     from riskmap.risk_plugin.progress import Progress
     r = earthquake_impact(buildings=three["bld"], hazard=part, progress=Progress(on_info=notes.append))
     assert r["BUILDINGS_OUTSIDE_HAZARD"] == 2 and any("outside the hazard" in n for n in notes)
+
+
+def test_census_fortification_and_year_values(engine):
+    from riskmap.risk_plugin.seismic.vulnerability import parse_fortification, parse_year
+    f, bad = parse_fortification(["7度(0.15g)", "未设防", "否", "是", "Ⅷ", "设防8度", "9", None, "", "抗震设防7度", "十度", "x"])
+    np.testing.assert_array_equal(f[:7], [7, 0, 0, 7, 8, 8, 9])
+    assert np.isnan(f[7:9]).all() and f[9] == 7
+    assert bad.tolist() == [False] * 10 + [True, True]
+    y, ybad = parse_year(["1981-1990", "1980年及以前", "2016年及以后", 2003.0, "1991～2000年", None, "不详"])
+    np.testing.assert_array_equal(y[:5], [1981, 1980, 2016, 2003, 1991])
+    assert np.isnan(y[5]) and ybad.tolist() == [False] * 6 + [True]
+
+
+def test_web_map_and_atlas_recognise_the_earthquake_layers(eq_run, demo_county):
+    """Titles come from styles/classes.json: the zoning by its eq_risk_class, the zones by eq_degree, the
+    fault by its name."""
+    from riskmap.risk_plugin.classes import class_table, title
+    from riskmap.risk_plugin.webmap_layers import recognise
+    z = gpd.read_file(eq_run["dir"] / "zoning.gpkg")
+    st = recognise(z.columns, "zoning", lambda c: z[c].dropna().unique())
+    assert (st.kind, st.key, st.field) == ("classes", "earthquake_risk", "eq_risk_class")
+    assert title(class_table(st.key)) == "地震灾害风险区划 / Earthquake risk zoning"
+    zz = gpd.read_file(eq_run["dir"] / "hz_zones.gpkg")
+    st = recognise(zz.columns, "hz_zones", lambda c: zz[c].dropna().unique())
+    assert (st.key, st.field) == ("seismic_intensity", "eq_degree")
+    f = gpd.read_file(demo_county["faults"])
+    st = recognise(f.columns, "faults", lambda c: f[c].dropna().unique())
+    assert (st.kind, st.key) == ("base", "faults")
+
+
+def test_cancel_writes_nothing(three, tmp_path):
+    from riskmap.risk_plugin.errors import Cancelled
+    from riskmap.risk_plugin.progress import Progress
+    from riskmap.risk_plugin.seismic import earthquake_impact, seismic_hazard
+    calls = {"n": 0}
+
+    def cancel_after_start():
+        calls["n"] += 1
+        return calls["n"] > 3
+    with pytest.raises(Cancelled):
+        earthquake_impact(buildings=three["bld"], hazard=three["zones"], units=[three["villages"]],
+                          output_units=str(tmp_path / "u.gpkg"), output_table=str(tmp_path / "t.xlsx"),
+                          progress=Progress(is_canceled=cancel_after_start))
+    calls["n"] = 0
+    with pytest.raises(Cancelled):
+        seismic_hazard(str(tmp_path / "h.tif"), hazard=three["zones"], units=[three["villages"]], cell_size=10,
+                       output_units=str(tmp_path / "hu.gpkg"), progress=Progress(is_canceled=cancel_after_start))
+    assert list(tmp_path.iterdir()) == []

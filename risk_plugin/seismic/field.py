@@ -55,6 +55,16 @@ class SeismicSource:
     gdf: Optional[object] = None              # polygons with columns _intensity, _pga, _period
     scenario: Optional[dict] = None
     notes: list = field(default_factory=list)
+    _projected: dict = field(default_factory=dict, repr=False)
+
+    def polygons_in(self, crs):
+        """(GeoDataFrame in ``crs``, its geometries, STRtree), cached per CRS."""
+        key = CRS.from_user_input(crs).to_wkt()
+        if key not in self._projected:
+            g = self.gdf.to_crs(crs) if CRS.from_user_input(self.gdf.crs) != CRS.from_user_input(crs) else self.gdf
+            geoms = g.geometry.to_numpy()
+            self._projected[key] = (g, geoms, shapely.STRtree(geoms))
+        return self._projected[key]
 
     # --- extent -------------------------------------------------------------------------------------
     def bounds_in(self, crs):
@@ -91,8 +101,7 @@ class SeismicSource:
                     Transformer.from_crs(crs, src.crs, always_xy=True).transform(x, y)
                 raw = sample_points(src, px, py, fill=np.nan)
             return self._convert(raw)
-        geoms = self.gdf.to_crs(crs).geometry.to_numpy()
-        tree = shapely.STRtree(geoms)
+        _, geoms, tree = self.polygons_in(crs)
         pts = shapely.points(x, y)
         pi, gi = tree.query(pts, predicate="intersects")
         inten = np.full(len(x), np.nan)
@@ -116,9 +125,8 @@ class SeismicSource:
             return i.reshape(shape).astype(np.float32), None if p is None else p.reshape(shape).astype(np.float32)
         from ..burn import rasterize
         from ..hazardsource import _grid_box
-        g = self.gdf.to_crs(crs)
-        geoms = g.geometry.to_numpy()
-        idx = shapely.STRtree(geoms).query(_grid_box(transform, shape))
+        g, geoms, tree = self.polygons_in(crs)
+        idx = tree.query(_grid_box(transform, shape))
         if not len(idx):
             nan = np.full(shape, np.nan, np.float32)
             return nan, (nan.copy() if self.measure == "pga" else None)
@@ -138,11 +146,16 @@ class SeismicSource:
         if self.kind != "polygons" or not np.isfinite(self.gdf["_period"].to_numpy(float)).any():
             return None
         from ..burn import rasterize
-        g = self.gdf.to_crs(crs)
-        v = g["_period"].to_numpy(float)
+        from ..hazardsource import _grid_box
+        g, geoms, tree = self.polygons_in(crs)
+        idx = tree.query(_grid_box(transform, shape))
+        v = np.full(len(g), np.nan)
+        v[idx] = g["_period"].to_numpy(float)[idx]
         keep = np.isfinite(v)
+        if not keep.any():
+            return None
         order = np.argsort(v[keep], kind="stable")
-        return rasterize(g.geometry.to_numpy()[keep][order], v[keep][order].astype(np.float32), out_shape=shape,
+        return rasterize(geoms[keep][order], v[keep][order].astype(np.float32), out_shape=shape,
                          transform=transform, fill=np.nan, dtype="float32")
 
     def _scenario(self, x, y, crs):

@@ -126,7 +126,7 @@ def seismic_hazard(output, hazard=None, conv=None, pga_field=None, intensity_fie
             for geoms, tree, st in zip(unit_geoms, trees, stats):
                 lab = unit_labels_block(geoms, tree, bt, shape, classgrid.window_bounds(transform, win))
                 st.add(lab, cls, inten, pga, period, cell_area)
-    progress.set(88)
+        progress.set(88)        # the last cancel point: past it every output is written
     result = {"output": str(output), "output_intensity": output_intensity and str(output_intensity),
               "areas_km2": {k: float(areas[k] / 1e6) for k in range(1, 5)}, "cells": {k: int(cells[k]) for k in range(5)},
               "crs": crs.to_string(), "cell_size": cell, "measure": src.measure, "kind": src.kind,
@@ -138,7 +138,8 @@ def seismic_hazard(output, hazard=None, conv=None, pga_field=None, intensity_fie
     for k in range(1, 5):
         result[f"AREA_KM2_{k}"] = result["areas_km2"][k]
     if output_zones:
-        result["output_zones"] = write_vector(_zones(src, crs, breaks, rounding), output_zones)
+        clip = shapely.union_all(unit_geoms[0]) if unit_geoms else None
+        result["output_zones"] = write_vector(_zones(src, crs, breaks, rounding, clip), output_zones)
     frames = [st.frame(g, lab_name, i + 1, breaks) for i, (st, g, lab_name) in enumerate(zip(stats, level_gdfs, labels))]
     if frames:
         table = pd.concat(frames, ignore_index=True)
@@ -152,7 +153,6 @@ def seismic_hazard(output, hazard=None, conv=None, pga_field=None, intensity_fie
                                                   output_units)
         if output_table:
             result["output_table"] = _write_table(frames, output_table)
-    progress.set(100)
     return result
 
 
@@ -251,10 +251,10 @@ def _write_table(frames, path):
     return write_table(pd.concat(frames, ignore_index=True).rename(columns=heads), path)
 
 
-def _zones(src, crs, breaks, rounding):
+def _zones(src, crs, breaks, rounding, clip=None):
     """Polygons of the hazard: the zoning's own polygons (dissolved per degree) or the scenario's
     isoseismal zones (VI ring, VII ring …), with degree, hazard class and label; in ``crs`` (the
-    zoning's own CRS for polygons)."""
+    zoning's own CRS for polygons); cut to ``clip`` (the first level of units, in ``crs``) when given."""
     import geopandas as gpd
     import shapely
     from .. import classes as class_tables
@@ -282,7 +282,14 @@ def _zones(src, crs, breaks, rounding):
         out_crs = g.crs
     else:
         return gpd.GeoDataFrame({"eq_degree": [], "hazard_class": []}, geometry=[], crs=crs)
-    df = pd.DataFrame(rows)
+    if clip is not None and len(geoms):
+        import geopandas as gpd
+        clip_c = gpd.GeoSeries([clip], crs=crs).to_crs(out_crs).iloc[0]
+        geoms = list(shapely.intersection(np.asarray(geoms, dtype=object), clip_c))
+        keep = [not g.is_empty for g in geoms]
+        rows = [r for r, k in zip(rows, keep) if k]
+        geoms = [g for g, k in zip(geoms, keep) if k]
+    df = pd.DataFrame(rows, columns=["eq_degree"])
     df["degree_roman"] = [roman(d) for d in df["eq_degree"]]
     df["hazard_class"] = hazard_class(df["eq_degree"].to_numpy(float), breaks).astype(int)
     df["hazard_zh"] = [lab[int(k)]["zh"] for k in df["hazard_class"]]

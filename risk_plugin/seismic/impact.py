@@ -207,7 +207,7 @@ def earthquake_impact(buildings=None, hazard=None, conv=None, pga_field=None, in
     if retro is not None and len(retro):
         result["DEATHS_SAVED_TOP"] = float(retro["deaths_saved"].iloc[0])
         result["DEATHS_SAVED_ALL"] = float(b["saved"].sum())
-    progress.check()
+    progress.check()            # the last cancel point: past it every output is written
 
     out_crs = output_crs or (level_gdfs[0].crs if level_gdfs else (bgdf.crs if bgdf is not None else wcrs))
     if output_buildings and b is not None:
@@ -229,7 +229,6 @@ def earthquake_impact(buildings=None, hazard=None, conv=None, pga_field=None, in
         result["output_table"] = _write_tables(frames, retro, matrices.table, output_table)
     if output_retrofit and retro is not None:
         result["output_retrofit"] = _write_retrofit(retro, output_retrofit)
-    progress.set(100)
     return result
 
 
@@ -309,7 +308,7 @@ def _buildings(bgdf, src, wcrs, units_w, trees, matrices, rate_table, rounding, 
     src_cols = [c for c in bgdf.attrs.get("source_columns", []) if c in out.columns and not c.startswith("_")]
     out = out[src_cols + [out.geometry.name]].copy()
     new = {"eq_structure": np.asarray(D.STRUCTURES, dtype=object)[t_idx],
-           "eq_structure_zh": [D.STRUCTURE_LABELS[s][0] for s in np.asarray(D.STRUCTURES, dtype=object)[t_idx]],
+           "eq_structure_zh": np.asarray([D.STRUCTURE_LABELS[s][0] for s in D.STRUCTURES], dtype=object)[t_idx],
            "eq_fortification": fort, "eq_residents": residents, "intensity": np.round(inten, 3), "eq_degree": deg}
     if pga is not None:
         new["pga_g"] = np.round(pga, 4)
