@@ -304,9 +304,8 @@ def _buildings(bgdf, src, wcrs, units_w, trees, matrices, rate_table, rounding, 
         for j, name in enumerate(D.STRUCTURES):
             acc[f"n_{name}"] = s((t_idx == j).astype(float))
 
-    out = bgdf.copy()
-    src_cols = [c for c in bgdf.attrs.get("source_columns", []) if c in out.columns and not c.startswith("_")]
-    out = out[src_cols + [out.geometry.name]].copy()
+    src_cols = [c for c in bgdf.attrs.get("source_columns", []) if c in bgdf.columns and not c.startswith("_")]
+    out = bgdf[src_cols + [bgdf.geometry.name]].copy()
     new = {"eq_structure": np.asarray(D.STRUCTURES, dtype=object)[t_idx],
            "eq_structure_zh": np.asarray([D.STRUCTURE_LABELS[s][0] for s in D.STRUCTURES], dtype=object)[t_idx],
            "eq_fortification": fort, "eq_residents": residents, "intensity": np.round(inten, 3), "eq_degree": deg}
