@@ -58,7 +58,7 @@ ROUNDING = "floor"
 
 # Four hazard classes (styles/classes.json 'hazard_classes') from the intensity degree: class k for
 # degree >= HAZARD_BREAKS[k-1]; below the first break class 0. Default 6/7/8/9: the 设防烈度 levels
-# of GB 50011-2010 (2016 版) §1.0.4 and the GB 18306-2015 zones 0.05g (VI), 0.10–0.15g (VII),
+# 6–9 of GB 50011-2010 (2016 版) and the GB 18306-2015 zones 0.05g (VI), 0.10–0.15g (VII),
 # 0.20–0.30g (VIII), >= 0.40g (IX): below VI no seismic design is required (class 0).
 HAZARD_BREAKS = (6, 7, 8, 9)
 
