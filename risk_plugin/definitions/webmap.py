@@ -69,6 +69,8 @@ CLASS_FIELDS = (
     ("shelter_utilisation", ("utilisation", "utilization", "利用率")),
     ("service_status", ("served", "is_served", "是否安置")),
     ("shelter_classes", ("shelter_class", "类别", "场所类别")),
+    ("earthquake_risk", ("eq_risk_class", "地震风险等级")),
+    ("seismic_intensity", ("eq_degree", "地震烈度")),
     ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
 )
 
@@ -84,6 +86,7 @@ BASE_NAME_WORDS = (
     ("rivers", ("river", "河流", "水系", "stream")),
     ("buildings", ("building", "建筑", "房屋")),
     ("villages", ("village", "行政村", "村界", "村")),
+    ("faults", ("fault", "断层", "断裂")),
 )
 
 # Rasters whose values are whole numbers 0..4 are class rasters; these words in the name make them risk levels

@@ -20,7 +20,7 @@ from scipy import ndimage
 from .. import hydrology
 from ..io import write_raster, write_vector
 from ..progress import ensure
-from . import admin, hazards, roads, settlements
+from . import admin, hazards, roads, seismic, settlements
 from .terrain import slope_degrees, synth_dem
 
 CRS = "EPSG:4545"
@@ -107,6 +107,12 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
         return slope_c[np.clip(r.astype(int), 0, nc - 1), np.clip(c.astype(int), 0, nc - 1)]
 
     bldg = settlements.buildings(centres, villages, slope_at, buildings_per_village, rng, CRS)
+    # earthquake layers from their own random stream: the rest of the county is unchanged by them
+    faults = seismic.fault(bounds, CRS)
+    zoning = seismic.zoning(bounds, faults, CRS)
+    paths["faults"] = write_vector(faults, out / "faults.gpkg")
+    paths["seismic_zoning"] = write_vector(zoning, out / "seismic_zoning.gpkg")
+    bldg = seismic.building_attributes(bldg, zoning, seismic.rng_for(seed))
     pop_cell = max(POP_CELL, cell_size)
     pop = settlements.population_raster(bldg, bounds, pop_cell)
     paths["population"] = write_raster(pop, out / "population.tif", from_origin(minx, maxy, pop_cell, pop_cell), CRS, NODATA)

@@ -11,4 +11,14 @@ STEPS = [
                 "SOURCE": "riskmap 示范县 (虚构数据) / riskmap demo county (fictional data)",
                 "OUTPUT_PDF": "{out}/atlas.pdf", "OUTPUT_PNG_DIR": "{out}/atlas_pages"},
      "report": ["PAGES", "PEOPLE_OUTSIDE"]},
+    # the earthquake atlas: village risk zoning (87_earthquake), the fault, and residents per risk class per township
+    {"title": "乡镇地震灾害风险图集 / Township earthquake risk atlas", "alg": "riskmap:printatlas",
+     "params": {"COVERAGE": "{data}/townships.gpkg",
+                "LAYERS": ["{out}/eq_zoning.gpkg", "{data}/villages.gpkg", "{data}/roads.gpkg", "{data}/rivers.gpkg",
+                           "{data}/faults.gpkg"],
+                "SUMMARY": "{out}/eq_zoning.gpkg",
+                "TITLE": "示范县乡镇地震灾害风险区划图 / Demo county township earthquake risk zoning",
+                "SOURCE": "riskmap 示范县 (虚构数据) / riskmap demo county (fictional data)",
+                "OUTPUT_PDF": "{out}/atlas_earthquake.pdf", "OUTPUT_PNG_DIR": "{out}/atlas_earthquake_pages"},
+     "report": ["PAGES", "PEOPLE_OUTSIDE"]},
 ]
