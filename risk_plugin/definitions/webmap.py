@@ -70,6 +70,13 @@ CLASS_FIELDS = (
     ("service_status", ("served", "is_served", "是否安置")),
     ("shelter_classes", ("shelter_class", "类别", "场所类别")),
     ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
+    # riskmap:responsereach and riskmap:warningcoverage outputs (issue 13)
+    ("reach_bands", ("minutes",)),
+    ("coverage_pct", ("covered_pct",)),
+    ("facility_types", ("facility_type",)),
+    ("warning_status", ("covered",)),
+    ("monitoring_status", ("monitored",)),
+    ("warning_devices", ("device_type",)),
 )
 
 # Base styles decided by the name before any field: catchments carry their shelter's class, but are drawn as
