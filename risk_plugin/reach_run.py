@@ -125,6 +125,8 @@ def unit_frames(units_w, unit_idx, people, results, thresholds, target, primary,
     for g, c in raw.items():
         for k, v in c.items():
             df[f"{g}_{k}"] = v
+    if base["people"][n_u] == 0:           # nobody outside every unit: no such row
+        df = df.iloc[:n_u]
     rows = [df]
     if n_u and "parent" in units_w and units_w["parent"].notna().any():
         sums = [c for c in df.columns if c not in ("level", "name", "township") and not c.endswith("_max")]
@@ -342,8 +344,8 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
     # ---- isochrone bands
     bands = None
     if output_bands and groups:
-        bands = _bands(net, fields, groups, units_w, dem_w, people, minutes, thresholds, isochrone_cell, max_snap, walk,
-                       work, progress)
+        bands = _bands(net, fields, groups, units_w, dem_w, fac_w.total_bounds, people, minutes, thresholds, isochrone_cell,
+                       max_snap, walk, work, progress)
     progress.set(85)
 
     # ---- frames and outputs
@@ -403,8 +405,13 @@ def _displaced(dem_w, people, disp_layer, work, hazard, min_class, share, progre
     return people * float(share)
 
 
-def _bands(net, fields, groups, units_w, dem_w, people, minutes, thresholds, cell, max_snap, walk, work, progress):
-    bounds = units_w.total_bounds if units_w is not None else dem_w.total_bounds
+def _bands(net, fields, groups, units_w, dem_w, fac_bounds, people, minutes, thresholds, cell, max_snap, walk, work,
+           progress):
+    if units_w is not None:
+        bounds = units_w.total_bounds
+    else:                                   # the people and the facilities they are reached from
+        b = np.vstack([dem_w.total_bounds, fac_bounds])
+        bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
     grid = Grid.covering(bounds, cell)
     gsnap = net.snap(grid.centres(), max_snap)
     clip = shapely.union_all(units_w.geometry.values) if units_w is not None else None

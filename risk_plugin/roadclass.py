@@ -6,7 +6,8 @@
 
 The class field (data_schemas/roads.json 'road_class': 道路等级, 行政等级, TYPE, highway …) is read through
 the aliases of definitions.reach.CLASS_ALIASES (高速, 国道, 省道, 县道, 乡道, 村道, 城市道路, technical
-grades, OSM tags). A value no class knows is an error naming it, unless EXTRA_SPEEDS gives its speed.
+grades, OSM tags). A value no class knows is an error naming it, unless EXTRA_SPEEDS gives its speed; roads under construction,
+proposed or abandoned (definitions.reach.CLOSED_CLASSES) carry no traffic.
 A SPEED_FIELD (km/h) wins wherever it holds a positive number.
 """
 import numpy as np
@@ -80,9 +81,11 @@ def road_speeds(roads, table, extra=None, default_speed=D.DEFAULT_SPEED_KMH, spe
     key = raw.map(lambda v: _norm(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else None)
     from_extra = key.map(extra)
     klass = key.map(lookup)
-    known = from_extra.notna() | klass.notna()
+    closed = key.isin([_norm(v) for v in D.CLOSED_CLASSES]) & from_extra.isna()
+    known = from_extra.notna() | klass.notna() | closed
     speed = np.where(from_extra.notna(), from_extra.astype(float),
                      klass.map(table).astype(float)).astype(float)
+    speed = np.where(closed.to_numpy(), 0.0, speed)
     speed = np.where(present.to_numpy(), speed, float(default_speed))
     problems = []
     unknown = (present & ~known).to_numpy()
@@ -113,8 +116,8 @@ def road_speeds(roads, table, extra=None, default_speed=D.DEFAULT_SPEED_KMH, spe
     if given is not None:
         speed = np.where(given > 0, given, speed)
     speed = np.nan_to_num(speed, nan=float(default_speed))
-    report = {"empty_class": int((~present).sum()), "classes": klass.where(present, "(empty)").fillna("(extra)")
-              .value_counts().to_dict()}
+    report = {"empty_class": int((~present).sum()), "closed": int(closed.sum()),
+              "classes": klass.where(present, "(empty)").fillna("(extra)").value_counts().to_dict()}
     return speed, report
 
 

@@ -28,6 +28,7 @@ from .progress import ensure
 from .roadclass import BACKWARD, BOTH, CLOSED, FORWARD
 
 TINY = 1e-9   # minutes: a zero weight would read as "no edge" in a sparse matrix
+AT_NODE_M = 1e-6   # a point this close to a segment's end stands on the node (a junction shared by several roads)
 
 
 def kmh_to_m_per_min(kmh):
@@ -134,12 +135,15 @@ class TimeNetwork:
         walk = snap.distance[ids] / kmh_to_m_per_min(walk_kmh)
         a = snap.offset[ids]
         pos = np.arange(len(ids))
-        to_u = self.bwd[seg]             # from the point back to the segment's first node
-        to_v = self.fwd[seg]
+        at_u, at_v = a <= AT_NODE_M, L - a <= AT_NODE_M   # standing on a node: every road from it is open
+        to_u = self.bwd[seg] | at_u      # from the point back to the segment's first node
+        to_v = self.fwd[seg] | at_v
+        with np.errstate(invalid="ignore"):
+            du = np.where(at_u, 0.0, a / L * t)
+            dv = np.where(at_v, 0.0, (L - a) / L * t)
         rows = np.concatenate([pos[to_u], pos[to_v]])
         cols = np.concatenate([self.net.seg_u[seg][to_u], self.net.seg_v[seg][to_v]])
-        w = np.concatenate([walk[to_u] + a[to_u] / L[to_u] * t[to_u],
-                            walk[to_v] + (L[to_v] - a[to_v]) / L[to_v] * t[to_v]])
+        w = np.concatenate([walk[to_u] + du[to_u], walk[to_v] + dv[to_v]])
         return rows, cols, np.maximum(w, TINY), walk
 
     def _graph(self, n_virtual, vr, vc, vw):
@@ -174,8 +178,8 @@ class TimeNetwork:
         L = self.net.seg_len[seg]
         t = self.minutes[seg]
         with np.errstate(invalid="ignore"):     # 0 × inf on a closed segment, discarded by the mask
-            from_u = np.where(self.fwd[seg], b / L * t, np.inf)
-            from_v = np.where(self.bwd[seg], (L - b) / L * t, np.inf)
+            from_u = np.where(b <= AT_NODE_M, 0.0, np.where(self.fwd[seg], b / L * t, np.inf))
+            from_v = np.where(L - b <= AT_NODE_M, 0.0, np.where(self.bwd[seg], (L - b) / L * t, np.inf))
         return from_u, from_v
 
     def target_times(self, field, tgt, walk_kmh=D.WALK_SPEED_KMH):

@@ -49,6 +49,9 @@ CLASS_ALIASES = {
     "urban": ("城市道路", "城镇道路", "主干路", "次干路", "支路", "街道", "urban", "street"),
     "path": ("步道", "小路", "人行道", "山路", "path", "footway", "pedestrian", "steps", "bridleway", "cycleway"),
 }
+# Class values of roads that carry no traffic (speed 0, no edge in the graph): OSM construction / proposed /
+# abandoned, 在建 / 规划 / 废弃. EXTRA_SPEEDS can still give one of them a speed.
+CLOSED_CLASSES = ("construction", "proposed", "abandoned", "disused", "razed", "在建", "规划", "废弃", "断头路(未通)")
 # Roads whose class field is empty (or a layer without a class field) run at this speed (km/h):
 # JTG B01-2014 四级公路 upper design speed (30), the lowest motor road a county network is made of.
 DEFAULT_SPEED_KMH = 30.0
