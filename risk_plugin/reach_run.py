@@ -196,10 +196,14 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
                    displaced=None, displaced_field=None, displaced_hazard=None,
                    displaced_min_class=D.DISPLACED_MIN_CLASS, displaced_share=D.DISPLACED_SHARE, per_day=None,
                    people_per_unit=None, supply_days=D.SUPPLY_TARGET_DAYS, supply_time=D.SUPPLY_TIME_MIN,
-                   isochrone_cell=D.ISOCHRONE_CELL, output_demand=None, output_units=None, output_table=None,
-                   output_bands=None, output_facilities=None, output_supply=None, repair=False, working_crs_=None,
+                   isochrone_cell=D.ISOCHRONE_CELL, bands_groups=None, output_demand=None, output_units=None,
+                   output_table=None, output_bands=None, output_facilities=None, output_supply=None, repair=False,
+                   working_crs_=None,
                    output_crs=None, progress=None):
     """Who is reached in time by road from the nearest rescue team, fire station, hospital or depot.
+
+    ``bands_groups``: the groups whose isochrone polygons are written (default: rescue forces, or the first
+    group present).
 
     Returns a dict with the numeric outputs (population_total, share {group: [share per threshold]},
     unreached {group: people}, villages_gap, villages_cut_off, people_cut_off, displaced_total,
@@ -343,8 +347,9 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
 
     # ---- isochrone bands
     bands = None
-    if output_bands and groups:
-        bands = _bands(net, fields, groups, units_w, dem_w, fac_w.total_bounds, people, minutes, thresholds, isochrone_cell,
+    band_groups = [g for g in (bands_groups or [primary]) if g in groups]
+    if output_bands and band_groups:
+        bands = _bands(net, fields, band_groups, units_w, dem_w, fac_w.total_bounds, people, minutes, thresholds, isochrone_cell,
                        max_snap, walk, work, progress)
     progress.set(85)
 
@@ -368,8 +373,11 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
         outputs["units"] = write_vector(to_working(vill, out_crs), output_units)
     if output_table:
         outputs["table"] = write_table(_bilingual(table), output_table)
-    if output_bands and bands is not None:
+    if output_bands:
+        if bands is None:
+            bands = gpd.GeoDataFrame({"group": [], "band": [], "minutes": []}, geometry=[], crs=work)
         outputs["bands"] = write_vector(to_working(bands, out_crs), output_bands)
+        frames["bands"] = bands
     if output_facilities:
         outputs["facilities"] = write_vector(to_working(fac_out, out_crs), output_facilities)
     if output_supply:

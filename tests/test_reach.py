@@ -416,15 +416,16 @@ def test_isochrone_bands_along_a_straight_road(engine, tmp_path):
     r = response_reach(fac, bld, roads, thresholds="10,20", isochrone_cell=50, max_snap=300,
                        output_bands=str(tmp_path / "bands.gpkg"))
     bands = gpd.read_file(tmp_path / "bands.gpkg")
-    b1 = bands[(bands["group"] == "rescue") & (bands["band"] == 1)].geometry.iloc[0]
-    b2 = bands[(bands["group"] == "rescue") & (bands["band"] == 2)].geometry.iloc[0]
+    assert set(bands["group"]) == {"forces"}                                   # the default: rescue forces
+    b1 = bands[bands["band"] == 1].geometry.iloc[0]
+    b2 = bands[bands["band"] == 2].geometry.iloc[0]
     # one row of 50 m cells centred 25 m off the road: 25 m walked (0.35 min), then 40 km/h (666.7 m/min)
     # along the road: band 1 ends where x / 666.7 + 25 / 72 = 10 min, band 2 at 20 min (to the cell)
     v, walk = 40000 / 60, 25 / 72
     assert b1.bounds[2] - X0 == pytest.approx((10 - walk) * v, abs=50)
     assert b2.bounds[2] - X0 == pytest.approx((20 - walk) * v, abs=50)
     assert b1.intersection(b2).area < 1.0
-    assert list(bands[bands["group"] == "rescue"]["people"]) == [1, 2]      # the house at 15 km is beyond 20 min
+    assert list(bands["people"]) == [1, 2]                                      # the house at 15 km is beyond 20 min
 
 
 def test_awkward_files_give_the_same_numbers(hand_case):
@@ -472,7 +473,7 @@ def test_responsereach_processing_run_and_qgis_process(alg, qgis_process, demo_c
     from riskmap.risk_plugin.reach_run import response_reach
     d = demo_county
     params = {"FACILITIES": d["response_facilities"], "DEMAND": d["buildings"], "ROADS": d["roads"],
-              "UNITS": d["villages"], "HAZARD_ZONES": [d["flood_zones"]], "DISPLACED_SHARE": 0.05,
+              "UNITS": d["villages"], "HAZARD_ZONES": [d["flood_zones"]], "DISPLACED_SHARE": 0.05, "BANDS_GROUP": 5,
               "OUTPUT_DEMAND": str(tmp_path / "dem.gpkg"), "OUTPUT_UNITS": str(tmp_path / "vil.gpkg"),
               "OUTPUT_TABLE": str(tmp_path / "tab.xlsx"), "OUTPUT_BANDS": str(tmp_path / "bands.gpkg"),
               "OUTPUT_FACILITIES": str(tmp_path / "fac.gpkg"), "OUTPUT_SUPPLY": str(tmp_path / "supply.xlsx")}
@@ -506,10 +507,11 @@ def test_responsereach_processing_run_and_qgis_process(alg, qgis_process, demo_c
     assert prepare_vector(str(tmp_path / "vil.gpkg")).style.key == "coverage_pct"
     assert prepare_vector(str(tmp_path / "fac.gpkg")).style.key == "facility_types"
     code, out, _ = qgis_process.run("riskmap:responsereach", dict(
-        params, THRESHOLDS="10,30", OUTPUT_DEMAND=str(tmp_path / "q.gpkg"), OUTPUT_UNITS=str(tmp_path / "qv.gpkg"),
+        params, THRESHOLDS="10,30", BANDS_GROUP=0, OUTPUT_DEMAND=str(tmp_path / "q.gpkg"), OUTPUT_UNITS=str(tmp_path / "qv.gpkg"),
         OUTPUT_TABLE=str(tmp_path / "q.csv"), OUTPUT_BANDS=str(tmp_path / "qb.gpkg"),
         OUTPUT_FACILITIES=str(tmp_path / "qf.gpkg"), OUTPUT_SUPPLY=str(tmp_path / "qs.csv")))
     assert code == 0
+    assert set(gpd.read_file(tmp_path / "qb.gpkg")["group"]) == {"forces"}
     assert out["SHARE_FORCES_2"] == pytest.approx(res["SHARE_FORCES_2"])       # 30 min, either way
     assert out["SHARE_FORCES_1"] <= res["SHARE_FORCES_1"] + 1e-12 and out.get("SHARE_FORCES_3") is None   # 10 < 15 min
 

@@ -1,5 +1,5 @@
 from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingOutputString,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterFileDestination, QgsProcessingParameterMapLayer,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
@@ -30,6 +30,7 @@ def numeric_outputs():
 
 
 NUMERIC = numeric_outputs()
+BAND_CHOICES = [[g] for g in D.GROUPS] + [list(D.GROUPS)]
 
 
 class ResponseReachAlgorithm(RiskMapAlgorithm):
@@ -41,7 +42,7 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
     THRESHOLDS, TARGET, HAZARD_ZONES, HAZARD_SPEED_FACTOR = "THRESHOLDS", "TARGET", "HAZARD_ZONES", "HAZARD_SPEED_FACTOR"
     CUT_OFF_SHARE, DISPLACED, DISPLACED_FIELD = "CUT_OFF_SHARE", "DISPLACED", "DISPLACED_FIELD"
     DISPLACED_HAZARD, DISPLACED_MIN_CLASS, DISPLACED_SHARE = "DISPLACED_HAZARD", "DISPLACED_MIN_CLASS", "DISPLACED_SHARE"
-    SUPPLY_DAYS, SUPPLY_TIME, ISOCHRONE_CELL = "SUPPLY_DAYS", "SUPPLY_TIME", "ISOCHRONE_CELL"
+    SUPPLY_DAYS, SUPPLY_TIME, ISOCHRONE_CELL, BANDS_GROUP = "SUPPLY_DAYS", "SUPPLY_TIME", "ISOCHRONE_CELL", "BANDS_GROUP"
     OUTPUT_DEMAND, OUTPUT_UNITS, OUTPUT_TABLE = "OUTPUT_DEMAND", "OUTPUT_UNITS", "OUTPUT_TABLE"
     OUTPUT_BANDS, OUTPUT_FACILITIES, OUTPUT_SUPPLY = "OUTPUT_BANDS", "OUTPUT_FACILITIES", "OUTPUT_SUPPLY"
     HELP = (
@@ -74,7 +75,8 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
             f"{'/人·日' if D.CONSUMABLE[i] else '人/' + D.ITEM_UNIT[i]} ({D.NEED_SOURCE[i]})" for i in D.ITEMS) +
         f". <b>SUPPLY_DAYS</b> (default {D.SUPPLY_TARGET_DAYS:g} d, the end of the temporary sheltering period, GB "
         "51143-2015): townships with fewer days of water or food, or tents/beds for fewer than all, are short.<br>"
-        f"<b>ISOCHRONE_CELL</b> (default {D.ISOCHRONE_CELL:g} m): grid of the band polygons.<br>"
+        f"<b>ISOCHRONE_CELL</b> (default {D.ISOCHRONE_CELL:g} m): grid of the band polygons; <b>BANDS_GROUP</b> "
+        "(default rescue forces; or one type, or all): whose bands are drawn.<br>"
         "<b>OUTPUT_DEMAND</b>: people with minutes per group (t_forces, t_rescue, t_fire, t_hospital, t_depot), nearest "
         "facility, band, t_closed and cut_off (with hazard zones), displaced. <b>OUTPUT_UNITS</b>: villages with people, "
         "people and % reached per group and threshold, unreached, mean/max minutes, covered_pct, gap, people_cut_off, "
@@ -146,7 +148,10 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
                QgsProcessingParameterNumber(self.SUPPLY_TIME, "物资送达时限 (分钟) / Supply time limit (minutes)",
                                             QgsProcessingParameterNumber.Double, D.SUPPLY_TIME_MIN, minValue=1.0),
                QgsProcessingParameterNumber(self.ISOCHRONE_CELL, "等时圈网格 (m) / Isochrone cell (m)",
-                                            QgsProcessingParameterNumber.Double, D.ISOCHRONE_CELL, minValue=1.0)]
+                                            QgsProcessingParameterNumber.Double, D.ISOCHRONE_CELL, minValue=1.0),
+               QgsProcessingParameterEnum(self.BANDS_GROUP, "等时圈对象 / Isochrones of", defaultValue=0,
+                                          options=[f"{D.GROUP_ZH[g]} / {D.GROUP_EN[g]}" for g in D.GROUPS]
+                                          + ["全部 / all"])]
         for p in adv:
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
@@ -195,7 +200,8 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
             per_day={"water": num("NEED_WATER"), "food": num("NEED_FOOD")},
             people_per_unit={"tents": num("NEED_TENTS"), "beds": num("NEED_BEDS")},
             supply_days=num(self.SUPPLY_DAYS), supply_time=num(self.SUPPLY_TIME),
-            isochrone_cell=num(self.ISOCHRONE_CELL), output_demand=out[self.OUTPUT_DEMAND],
+            isochrone_cell=num(self.ISOCHRONE_CELL), bands_groups=BAND_CHOICES[
+                self.parameterAsEnum(parameters, self.BANDS_GROUP, context)], output_demand=out[self.OUTPUT_DEMAND],
             output_units=out[self.OUTPUT_UNITS], output_table=out[self.OUTPUT_TABLE], output_bands=out[self.OUTPUT_BANDS],
             output_facilities=out[self.OUTPUT_FACILITIES], output_supply=out[self.OUTPUT_SUPPLY], progress=progress,
             **read_road_params(self, parameters, context))
