@@ -177,7 +177,7 @@ def run(workdir):
                                out_units=str(work / "full_villages.gpkg"), out_table=str(work / "full_table.csv")),
                    cwd=str(work))
     speed = qgis["seconds"] / max(ours["seconds"], 1e-9)
-    out = [f"## Rescue reach by travel time vs `native:serviceareafromlayer` (fastest path)", "",
+    out = ["## Rescue reach by travel time vs `native:serviceareafromlayer` (fastest path)", "",
            f"Demo county {km:g} × {km:g} km (`bench.common.county`). Network: {prep['n_roads']:,} road lines, "
            f"{prep['km']:,.0f} km → {prep['n_nodes']:,} nodes, {prep['n_segments']:,} segments, our speed per road class "
            f"(JTG B01-2014 defaults) as the speed field. Rescue forces: {prep['n_starts']} of {prep['n_forces']} rescue "

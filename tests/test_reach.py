@@ -157,13 +157,12 @@ def test_hazard_zone_slows_and_closes_roads(engine):
     assert t[0] == pytest.approx(3.0 + 400 / (40000 / 60))          # 400 m at half speed: +0.6 min
     closed = TimeNetwork.build(net, kmh, road_directions(list(ow)), None, frac, close_hazard=True)
     t, _ = closed.solve(src).at(tgt)
-    # B–C closed: to C only over the hill path F–E and then... C–E is one-way C→E: C is cut off
+    # B–C closed: C can be entered only from B–C (C–E is one-way C→E): C is cut off
     assert np.isinf(t[0])
 
 
 def test_road_classes_aliases_unknown_and_overrides(engine):
     import geopandas as gpd
-    import shapely
     from riskmap.risk_plugin.errors import ValidationError
     from riskmap.risk_plugin.roadclass import extra_speeds, road_speeds, speed_table
     values = ["高速公路", "国道", "primary", "二级公路", "县道", "乡道", "村道", "城市道路", "footway", None, "construction"]
@@ -415,6 +414,7 @@ def test_isochrone_bands_along_a_straight_road(engine, tmp_path):
     bld = write_gpkg(tmp_path / "b.gpkg", {"居住人数": [1, 2, 3]}, [P(5000, 50), P(9000, 0), P(15000, 0)])
     r = response_reach(fac, bld, roads, thresholds="10,20", isochrone_cell=50, max_snap=300,
                        output_bands=str(tmp_path / "bands.gpkg"))
+    assert r["share"]["forces"] == pytest.approx([1 / 6, 3 / 6])
     bands = gpd.read_file(tmp_path / "bands.gpkg")
     assert set(bands["group"]) == {"forces"}                                   # the default: rescue forces
     b1 = bands[bands["band"] == 1].geometry.iloc[0]

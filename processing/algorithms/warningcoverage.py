@@ -4,7 +4,6 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingPa
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
                        QgsProcessingParameterVectorDestination)
 
-from ...risk_plugin.definitions import threat as TD
 from ...risk_plugin.definitions import warning as D
 from ...risk_plugin.warning_run import warning_coverage
 from ..base import RiskMapAlgorithm
