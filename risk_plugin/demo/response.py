@@ -24,6 +24,8 @@ STREAM = 13
 RESCUE_SHARE, FIRE_SHARE, DEPOT_SHARE = 0.7, 0.35, 0.5
 # Loudspeakers: one per this many residents of a village, at least one.
 PEOPLE_PER_LOUDSPEAKER = 120
+# Share of the county's people the county relief depot stocks for (3 days): 5 %.
+COUNTY_STOCK_SHARE = 0.05
 # Geohazard points with monitoring devices inside their threat zone.
 MONITORED_SHARE = 0.7
 
@@ -101,8 +103,11 @@ def generate(out_dir, paths, seed=2025, buildings=None):
     add("县消防救援大队", "消防救援站", seat)
     add("县应急救援大队", "应急救援队", seat)
     add("县人民医院", "医院", seat)
-    add("县救灾物资储备库", "救灾物资储备库", seat, 饮用水=round(total * 0.02 * 3 * 3, -2), 食品=round(total * 0.02 * 0.5 * 3, -1),
-        帐篷=int(total * 0.01 / 3.43), 折叠床=int(total * 0.012))
+    # the county depot holds 3 days for COUNTY_STOCK_SHARE of the population (建标 121-2009 sizes depots by the
+    # displaced people they must supply), township points 2 days for 1–3 % of theirs
+    cs = COUNTY_STOCK_SHARE
+    add("县救灾物资储备库", "救灾物资储备库", seat, 饮用水=round(total * cs * 3 * 3, -2), 食品=round(total * cs * 0.5 * 3, -1),
+        帐篷=int(total * cs / 3.43), 折叠床=int(total * cs))
     for i in range(n_t):
         short = str(t_names[i])[:-1]
         if i != county_seat and rng.random() < RESCUE_SHARE:
@@ -111,9 +116,9 @@ def generate(out_dir, paths, seed=2025, buildings=None):
             add(f"{short}专职消防队", "专职消防队", t_seat[i])
         if rng.random() < DEPOT_SHARE:
             p = t_people[i]
-            add(f"{short}应急物资储备点", "应急物资储备点", t_seat[i], 饮用水=round(p * rng.uniform(0.01, 0.04) * 3 * 2, -1),
-                食品=round(p * rng.uniform(0.01, 0.04) * 0.5 * 2, -1), 帐篷=int(p * rng.uniform(0.002, 0.01)),
-                折叠床=int(p * rng.uniform(0.005, 0.02)))
+            add(f"{short}应急物资储备点", "应急物资储备点", t_seat[i], 饮用水=round(p * rng.uniform(0.01, 0.03) * 3 * 2, -1),
+                食品=round(p * rng.uniform(0.01, 0.03) * 0.5 * 2, -1), 帐篷=int(p * rng.uniform(0.01, 0.03) / 3.43),
+                折叠床=int(p * rng.uniform(0.01, 0.03)))
     fac = gpd.GeoDataFrame(rows, geometry=_road_point(roads, np.array(xy), rng), crs=crs)
     # hospitals: the township health centres of facilities.gpkg, where they are
     hosp = read_vector(paths["facilities"])
