@@ -355,6 +355,9 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
 
     # ---- frames and outputs
     result = _summary(people, minutes, groups, thresholds, table, cut, disp, supply, tsnap, fsnap, fnames, primary)
+    if result["villages_unreached"]:
+        progress.info("未全部到达的村 / villages not fully reached: " + ", ".join(
+            f"{fmt(t)} min: {n}" for t, n in zip(thresholds, result["villages_unreached"])))
     result.update({"working_crs": work.to_string(), "demand_kind": dem_kind, "thresholds": list(thresholds),
                    "target": target, "groups": groups, "primary": primary})
     dem_out = _demand_frame(dem_w, people, unit_names, unit_parent, tsnap, minutes, nearest, fnames, groups, primary,
@@ -452,6 +455,8 @@ def _summary(people, minutes, groups, thresholds, table, cut, disp, supply, tsna
     vill = table[table["level"] == "village"]
     vill = vill[vill["name"] != OUTSIDE]
     r = {"population_total": total, "share": share, "unreached": unreached,
+         "villages_unreached": ([int((vill["people"] - vill[f"{primary}_{fmt(t)}min"] > 1e-6).sum()) for t in thresholds]
+                                if primary is not None else []),
          "villages_gap": int(vill["gap"].sum()) if "gap" in vill else 0,
          "villages_gap_names": list(vill.loc[vill.get("gap", pd.Series(dtype=int)) == 1, "name"]) if "gap" in vill else [],
          "villages_cut_off": int(vill["cut_off"].sum()) if "cut_off" in vill else 0,

@@ -337,7 +337,8 @@ def test_reach_on_files_counts_everybody_once(hand_case):
         assert r["share"][g] == sorted(r["share"][g])
     people = dem["people"].to_numpy()
     assert r["share"]["forces"][1] == pytest.approx(people[dem["t_forces"].to_numpy() <= 5].sum() / 210)
-    assert r["villages_gap"] == int((vill["people"] - vill["forces_5min"] > 1e-6).sum())
+    assert r["villages_gap"] == int((vill["people"] - vill["forces_5min"] > 1e-6).sum()) == r["villages_unreached"][1]
+    assert r["villages_unreached"] == sorted(r["villages_unreached"], reverse=True)
 
 
 def test_flood_slows_and_cuts_off(hand_case):
@@ -490,7 +491,8 @@ def test_responsereach_processing_run_and_qgis_process(alg, qgis_process, demo_c
     within = lambda t: (dem["minutes"] <= t).mul(dem["people"]).sum() / dem["people"].sum()  # noqa: E731
     assert within(15 - 0.005) <= res["SHARE_FORCES_1"] <= within(15 + 0.005)         # minutes written to 0.01
     vil = gpd.read_file(tmp_path / "vil.gpkg")
-    assert vil["gap"].sum() == res["VILLAGES_GAP"] and vil["cut_off"].sum() == res["VILLAGES_CUT_OFF"]
+    assert vil["gap"].sum() == res["VILLAGES_GAP"] == res["VILLAGES_UNREACHED_2"] and vil["cut_off"].sum() == res["VILLAGES_CUT_OFF"]
+    assert res["VILLAGES_UNREACHED_1"] == (vil["people"] - vil["forces_15min"] > 0.01).sum() and res["VILLAGES_UNREACHED_4"] is None
     tab = pd.read_excel(tmp_path / "tab.xlsx")
     assert len(tab) == len(vil) + 4 + 1 + (1 if (tab["名称 name"].str.contains("outside")).any() else 0)
     sup = pd.read_excel(tmp_path / "supply.xlsx")

@@ -20,6 +20,8 @@ def numeric_outputs():
         for i in range(1, D.MAX_THRESHOLDS + 1):
             out[f"SHARE_{key}_{i}"] = f"{D.GROUP_ZH[g]} 第{i}档内覆盖率 / {D.GROUP_EN[g]}: share reached within threshold {i}"
         out[f"UNREACHED_{key}"] = f"{D.GROUP_ZH[g]} 末档外人数 / {D.GROUP_EN[g]}: people beyond the last threshold"
+    for i in range(1, D.MAX_THRESHOLDS + 1):
+        out[f"VILLAGES_UNREACHED_{i}"] = f"第{i}档内未全部到达的村 / Villages not fully reached within threshold {i}"
     out.update({"VILLAGES_GAP": "目标时间内未全覆盖的村 / Villages not fully reached within the target time",
                 "VILLAGES_CUT_OFF": "断路后成孤岛的村 / Villages cut off when hazard zones close their roads",
                 "PEOPLE_CUT_OFF": "断路后失联人数 / People cut off", "DISPLACED": "转移安置人数 / Displaced people",
@@ -85,7 +87,8 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
         "in a hazard zone, people for whom it is the nearest, days of stock. <b>OUTPUT_SUPPLY</b>: per township "
         "displaced, supply and days / share per item, below_target.<br>"
         "Numeric outputs: <b>POPULATION_TOTAL</b>, <b>SHARE_&lt;GROUP&gt;_&lt;i&gt;</b> (GROUP = FORCES, RESCUE, FIRE, "
-        "HOSPITAL, DEPOT; i = 1…5 for the thresholds given), <b>UNREACHED_&lt;GROUP&gt;</b>, <b>VILLAGES_GAP</b>, "
+        "HOSPITAL, DEPOT; i = 1…5 for the thresholds given), <b>UNREACHED_&lt;GROUP&gt;</b>, <b>VILLAGES_UNREACHED_&lt;i&gt;</b> "
+        "(villages with people not reached by rescue forces within threshold i), <b>VILLAGES_GAP</b>, "
         "<b>VILLAGES_CUT_OFF</b>, <b>PEOPLE_CUT_OFF</b>, <b>DISPLACED</b>, <b>TOWNSHIPS_SHORT_OF_SUPPLIES</b>, "
         "<b>FACILITIES_UNSNAPPED</b>, <b>DEMAND_UNSNAPPED</b>.")
 
@@ -225,6 +228,9 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
             for i in range(1, D.MAX_THRESHOLDS + 1):
                 results[f"SHARE_{key}_{i}"] = shares[i - 1] if i <= len(shares) else None
             results[f"UNREACHED_{key}"] = r["unreached"].get(g)
+        for i in range(1, D.MAX_THRESHOLDS + 1):
+            vu = r["villages_unreached"]
+            results[f"VILLAGES_UNREACHED_{i}"] = vu[i - 1] if i <= len(vu) else None
         results.update({"VILLAGES_GAP": r["villages_gap"], "VILLAGES_CUT_OFF": r["villages_cut_off"],
                         "PEOPLE_CUT_OFF": r["people_cut_off"], "DISPLACED": r["displaced_total"],
                         "TOWNSHIPS_SHORT_OF_SUPPLIES": r["townships_below_supply"],
