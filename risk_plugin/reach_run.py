@@ -196,6 +196,7 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
                    displaced=None, displaced_field=None, displaced_hazard=None,
                    displaced_min_class=D.DISPLACED_MIN_CLASS, displaced_share=D.DISPLACED_SHARE, per_day=None,
                    people_per_unit=None, supply_days=D.SUPPLY_TARGET_DAYS, supply_time=D.SUPPLY_TIME_MIN,
+                   pool_minutes=D.POOL_MINUTES,
                    isochrone_cell=D.ISOCHRONE_CELL, bands_groups=None, output_demand=None, output_units=None,
                    output_table=None, output_bands=None, output_facilities=None, output_supply=None, repair=False,
                    working_crs_=None,
@@ -221,6 +222,8 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
     _positive("SUPPLY_TIME", supply_time, "物资送达时限", "supply time limit")
     _positive("SUPPLY_DAYS", supply_days, "物资保障天数", "supply target days")
     _positive("ISOCHRONE_CELL", isochrone_cell, "等时圈网格", "isochrone cell")
+    if not float(pool_minutes) >= 0:
+        raise parameter_error("POOL_MINUTES", "储备库合并时间不能为负", "POOL_MINUTES must be >= 0", "填写分钟数", "enter minutes")
     if not 0 <= float(displaced_share or 0) <= 1:
         raise parameter_error("DISPLACED_SHARE", "转移安置比例应在 0–1 之间", "displaced share must be within 0–1",
                               "例如 0.1", "e.g. 0.1")
@@ -337,9 +340,17 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
         dep_of = np.where(nearest["depot"] >= 0, pos[np.clip(nearest["depot"], 0, None)], -1)
         stock = pd.DataFrame({item: (fac_w[item].to_numpy(float)[depot_ids] if item in fac_w else
                                      np.full(len(depot_ids), np.nan)) for item in D.ITEMS})
+        # depots a few minutes apart (a county depot and a township point in the same town) are one pool: the
+        # nearest of them would otherwise take everybody and the other's stock would count for nobody
+        pool = depot_pools(tn, fsnap.subset(np.isin(np.arange(len(fac_w)), depot_ids)), pool_minutes, walk)
+        pool_stock = stock.groupby(pool).sum(min_count=1)
+        pool_names = pd.Series(fnames[depot_ids]).groupby(pool).agg("、".join)
         town = unit_parent if units_w is not None and "parent" in units_w else np.full(n_t, "合计 / total", object)
-        supply, depot_table = supply_tables(disp, town, dep_of, minutes["depot"], stock, fnames[depot_ids],
-                                            supply_time, per_day, people_per_unit, supply_days)
+        supply, pool_table = supply_tables(disp, town, np.where(dep_of >= 0, pool[np.clip(dep_of, 0, None)], -1),
+                                           minutes["depot"], pool_stock, pool_names.to_numpy(), supply_time, per_day,
+                                           people_per_unit, supply_days)
+        depot_table = pool_table.iloc[pool].reset_index(drop=True).rename(columns={"depot": "pool"})
+        depot_table.insert(0, "depot", fnames[depot_ids])                 # each depot shows its pool's figures
         short = supply[supply["below_target"] == 1]["township"].tolist()
         progress.info(f"转移安置 {disp.sum():.0f} 人; {len(short)} 个乡镇物资不足 {supply_days:g} 天或帐篷/床位不足 / "
                       f"{disp.sum():.0f} displaced people; townships short of supplies: {_names_text(short)}")
@@ -393,6 +404,16 @@ def response_reach(facilities, demand, roads, *, units=None, demand_field=None, 
     result["outputs"] = outputs
     result["frames"] = frames
     return result
+
+
+def depot_pools(tn, dsnap, minutes, walk):
+    """Pool label per depot: depots within ``minutes`` of each other by road (either way), transitively."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+    n = len(dsnap)
+    s, t, _ = tn.pairs_within(dsnap, dsnap, minutes, walk) if n else (np.zeros(0, int), np.zeros(0, int), None)
+    g = sparse.coo_matrix((np.ones(len(s)), (s, t)), shape=(n, n))
+    return connected_components(g, directed=False)[1].astype(np.int64) if n else np.zeros(0, np.int64)
 
 
 def _displaced(dem_w, people, disp_layer, work, hazard, min_class, share, progress):
@@ -522,6 +543,9 @@ def _facility_frame(fac_w, ftype, fsnap, zones, nearest, people, minutes, groups
             out[item] = fac_w[item].to_numpy(float)
     if depot_table is not None:
         dep = np.flatnonzero(ftype == "depot")
+        pool = np.full(n, None, dtype=object)
+        pool[dep] = depot_table["pool"].to_numpy(object)
+        out["supply_pool"] = pool
         for c in depot_table.columns:
             if c.endswith(("_days", "_share")) or c == "displaced_served":
                 col = np.full(n, np.nan)

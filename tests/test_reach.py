@@ -384,6 +384,26 @@ def test_supplies_by_hand(engine):
     assert t["food_days"].fillna(0).eq(0).all() and (t["below_target"] == 1).all()
 
 
+def test_depots_in_the_same_town_are_one_pool(hand_case):
+    """A township supply point beside the county depot at D: both serve; neither's stock is lost."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.reach_run import response_reach
+    c = hand_case
+    g = gpd.read_file(c["fac"])
+    two = write_gpkg(c["dir"] / "two.gpkg", {"名称": list(g["名称"]) + ["D乡储备点"], "类型": list(g["类型"]) + ["储备点"],
+                                             "饮用水": list(g["饮用水"]) + [60.0], "帐篷": list(g["帐篷"]) + [np.nan]},
+                     list(g.geometry.values) + [P(-10, 1010)])
+    r = response_reach(two, c["bld"], c["roads"], units=c["vil"], displaced_share=0.5, direction_field="oneway")
+    dep = r["frames"]["depots"]
+    # 105 displaced (half of 210), all within 10 h of D: (90 + 60) L for 105 × 3 L a day
+    assert list(dep["water_days"]) == [pytest.approx(150 / 315, abs=0.01)] * 2
+    assert dep["pool"].iloc[0] == dep["pool"].iloc[1] and dep["displaced_served"].iloc[0] == 105
+    assert r["frames"]["supply"]["water_supply"].sum() == pytest.approx(150.0)
+    apart = response_reach(two, c["bld"], c["roads"], units=c["vil"], displaced_share=0.5, direction_field="oneway",
+                           pool_minutes=0.001)
+    assert apart["frames"]["supply"]["water_supply"].sum() < 150 - 1           # the unpooled farther one serves nobody
+
+
 def test_siting_picks_what_brute_force_picks(hand_case):
     import geopandas as gpd
     from riskmap.risk_plugin.reach_run import response_reach, response_siting

@@ -72,7 +72,8 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
         f"<b>DISPLACED_MIN_CLASS</b>, default {D.DISPLACED_MIN_CLASS}), else <b>DISPLACED_SHARE</b> of everybody (default "
         f"{D.DISPLACED_SHARE:g} = not assessed). Each displaced person draws on the nearest depot within <b>SUPPLY_TIME</b> "
         f"(default {D.SUPPLY_TIME_MIN:g} min = 10 h, 《“十四五”国家综合防灾减灾规划》); a depot's stock is shared in "
-        "proportion. Per-capita needs (advanced): " + "; ".join(
+        "proportion; depots within <b>POOL_MINUTES</b> (default " f"{D.POOL_MINUTES:g} min) of each other are one pool (a county "
+        "depot and a township point in the same town). Per-capita needs (advanced): " + "; ".join(
             f"<b>NEED_{i.upper()}</b> {D.PER_CAPITA_DAY.get(i, D.PEOPLE_PER_UNIT.get(i)):g} "
             f"{'/人·日' if D.CONSUMABLE[i] else '人/' + D.ITEM_UNIT[i]} ({D.NEED_SOURCE[i]})" for i in D.ITEMS) +
         f". <b>SUPPLY_DAYS</b> (default {D.SUPPLY_TARGET_DAYS:g} d, the end of the temporary sheltering period, GB "
@@ -150,6 +151,8 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
                                             QgsProcessingParameterNumber.Double, D.SUPPLY_TARGET_DAYS, minValue=0.1),
                QgsProcessingParameterNumber(self.SUPPLY_TIME, "物资送达时限 (分钟) / Supply time limit (minutes)",
                                             QgsProcessingParameterNumber.Double, D.SUPPLY_TIME_MIN, minValue=1.0),
+               QgsProcessingParameterNumber("POOL_MINUTES", "同地储备库合并 (分钟) / Depots pooled within (minutes)",
+                                            QgsProcessingParameterNumber.Double, D.POOL_MINUTES, minValue=0.0),
                QgsProcessingParameterNumber(self.ISOCHRONE_CELL, "等时圈网格 (m) / Isochrone cell (m)",
                                             QgsProcessingParameterNumber.Double, D.ISOCHRONE_CELL, minValue=1.0),
                QgsProcessingParameterEnum(self.BANDS_GROUP, "等时圈对象 / Isochrones of", defaultValue=0,
@@ -202,7 +205,7 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
             displaced_share=num(self.DISPLACED_SHARE),
             per_day={"water": num("NEED_WATER"), "food": num("NEED_FOOD")},
             people_per_unit={"tents": num("NEED_TENTS"), "beds": num("NEED_BEDS")},
-            supply_days=num(self.SUPPLY_DAYS), supply_time=num(self.SUPPLY_TIME),
+            supply_days=num(self.SUPPLY_DAYS), supply_time=num(self.SUPPLY_TIME), pool_minutes=num("POOL_MINUTES"),
             isochrone_cell=num(self.ISOCHRONE_CELL), bands_groups=BAND_CHOICES[
                 self.parameterAsEnum(parameters, self.BANDS_GROUP, context)], output_demand=out[self.OUTPUT_DEMAND],
             output_units=out[self.OUTPUT_UNITS], output_table=out[self.OUTPUT_TABLE], output_bands=out[self.OUTPUT_BANDS],

@@ -134,6 +134,9 @@ SUPPLY_TARGET_DAYS = 3.0
 # Supplies count only from depots within this travel time (minutes): 10 h, the target of 《"十四五"国家
 # 综合防灾减灾规划》(2022) that displaced people get basic relief within 10 hours of a disaster.
 SUPPLY_TIME_MIN = 600.0
+# Depots this close by road (minutes, either way) are one pool: a county depot and a township supply point in
+# the same town serve the same people together. Project choice: 5 min, the size of a township seat.
+POOL_MINUTES = 5.0
 # Displaced people, when no earthquake/flood result or hazard raster gives them: this share of the
 # population. No standard fixes it; 0 leaves supplies unassessed. The demo uses the flood hazard.
 DISPLACED_SHARE = 0.0
