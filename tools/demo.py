@@ -73,6 +73,15 @@ def print_summary(summary, out):
         print(f"避难场所 / Shelters: 已安置 served {served:,.0f}, 未安置 unserved "
               f"{summary.get('riskmap:sheltercoverage:POPULATION_UNSERVED', 0):,.0f} "
               f"of {summary.get('riskmap:sheltercoverage:POPULATION_TOTAL', 0):,.0f}")
+    reach = [summary.get(f"riskmap:responsereach:SHARE_FORCES_{i}") for i in (1, 2, 3)]
+    if all(r is not None for r in reach):
+        print("救援力量到达 / Rescue forces reach: " + ", ".join(f"{t} 分钟/min {100 * r:.1f}%" for t, r in
+                                                               zip((15, 30, 60), reach)) +
+              f"; 断路孤岛村 / villages cut off {summary.get('riskmap:responsereach:VILLAGES_CUT_OFF')}")
+    warn = summary.get("riskmap:warningcoverage:COVERED_SHARE")
+    if warn is not None:
+        print(f"预警覆盖率 / Warning coverage: {100 * warn:.1f}% (目标 / target 95%), 低于目标的村 / villages below: "
+              f"{summary.get('riskmap:warningcoverage:VILLAGES_BELOW_TARGET')}")
     villages = out / "fourcolor_villages.gpkg"
     if villages.exists():
         import geopandas as gpd

@@ -72,6 +72,13 @@ CLASS_FIELDS = (
     ("earthquake_risk", ("eq_risk_class", "地震风险等级")),
     ("seismic_intensity", ("eq_degree", "地震烈度")),
     ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
+    # riskmap:responsereach and riskmap:warningcoverage outputs (issue 13)
+    ("reach_bands", ("minutes",)),
+    ("coverage_pct", ("covered_pct",)),
+    ("facility_types", ("facility_type",)),
+    ("warning_status", ("covered",)),
+    ("monitoring_status", ("monitored",)),
+    ("warning_devices", ("device_type",)),
 )
 
 # Base styles decided by the name before any field: catchments carry their shelter's class, but are drawn as

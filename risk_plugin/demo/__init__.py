@@ -20,7 +20,7 @@ from scipy import ndimage
 from .. import hydrology
 from ..io import write_raster, write_vector
 from ..progress import ensure
-from . import admin, hazards, roads, seismic, settlements
+from . import admin, hazards, response, roads, seismic, settlements
 from .terrain import slope_degrees, synth_dem
 
 CRS = "EPSG:4545"
@@ -156,6 +156,8 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
     forest = hazards.forest(zf3, nf3, from_origin(minx, maxy, hcell * fz, hcell * fz), rng, CRS)
     paths["forest"] = write_vector(forest, out / "forest.gpkg")
     paths["fire_history"] = write_vector(hazards.fire_history(forest, road, rng, CRS), out / "fire_history.gpkg")
+    progress.info("救援力量与预警设施 / response facilities and warning devices")
+    paths.update(response.generate(out, paths, seed, buildings=bldg))   # its own random stream: nothing above changes
     bldg = bldg.drop(columns=["village_idx"])
     paths["buildings"] = write_vector(bldg, out / "buildings.gpkg")
     progress.set(100)

@@ -21,4 +21,15 @@ STEPS = [
                 "SOURCE": "riskmap 示范县 (虚构数据) / riskmap demo county (fictional data)",
                 "OUTPUT_PDF": "{out}/atlas_earthquake.pdf", "OUTPUT_PNG_DIR": "{out}/atlas_earthquake_pages"},
      "report": ["PAGES", "PEOPLE_OUTSIDE"]},
+    # the same pages for rescue reach: 15/30/60-minute bands of the rescue forces, the response facilities, and the
+    # table of people per band in the township (from the travel time of every building, 96_reach)
+    {"title": "乡镇救援到达图集 / Township rescue-reach atlas", "alg": "riskmap:printatlas",
+     "params": {"COVERAGE": "{data}/townships.gpkg",
+                "LAYERS": ["{out}/reach_bands.gpkg", "{data}/villages.gpkg", "{data}/roads.gpkg", "{data}/rivers.gpkg",
+                           "{out}/reach_facilities.gpkg"],
+                "SUMMARY": "{out}/reach_demand.gpkg",
+                "TITLE": "示范县乡镇救援力量到达时间图 / Demo county: travel time of rescue forces by township",
+                "SOURCE": "riskmap 示范县 (虚构数据) / riskmap demo county (fictional data)",
+                "OUTPUT_PDF": "{out}/reach_atlas.pdf", "OUTPUT_PNG_DIR": "{out}/reach_atlas_pages"},
+     "report": ["PAGES", "PEOPLE_OUTSIDE"]},
 ]
