@@ -4,17 +4,38 @@ Subclasses declare parameters in ``initAlgorithm`` and implement ``execute``, wh
 only translates parameters into an engine call. Engine errors (RiskMapError)
 become a QgsProcessingException with the bilingual message: never a traceback.
 """
+import configparser
+import html
+from pathlib import Path
+
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 
 from ..risk_plugin.errors import Cancelled, RiskMapError
+from . import workflow
 from .feedback import progress_from
 from .styling import StylePostProcessor
+
+PLUGIN_DIR = Path(__file__).resolve().parent.parent
+DOCS = PLUGIN_DIR / "docs" / "algorithms"
+
+
+def docs_url(alg_id):
+    """The algorithm's reference page: docs/algorithms/<id>.md in the installed plugin, else in the repository."""
+    page = DOCS / f"{alg_id}.md"
+    if page.exists():
+        return page.as_uri()
+    meta = configparser.ConfigParser()
+    meta.read(PLUGIN_DIR / "metadata.txt", encoding="utf-8")
+    repo = meta["general"].get("repository", "").rstrip("/") if meta.has_section("general") else ""
+    return f"{repo}/blob/main/docs/algorithms/{alg_id}.md" if repo else ""
 
 
 class RiskMapAlgorithm(QgsProcessingAlgorithm):
     ALG_ID = ""
     NAME_ZH = NAME_EN = ""
+    # the workflow stage (processing/workflow.py: data, hazard, risk, shelters, briefing) and the place in it
     GROUP_ID, GROUP_ZH, GROUP_EN = "data", "数据", "Data"
+    ORDER = None
     HELP = ""
 
     def __init_subclass__(cls, **kwargs):
@@ -32,13 +53,24 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
         return f"{self.NAME_ZH} / {self.NAME_EN}"
 
     def group(self):
-        return f"{self.GROUP_ZH} / {self.GROUP_EN}"
+        return workflow.group_name(type(self))
 
     def groupId(self):
         return self.GROUP_ID
 
     def shortHelpString(self):
-        return self.HELP
+        """HELP, then the parameter codes with their dialog labels and the link to the reference page."""
+        codes = "; ".join(f"<b>{html.escape(p.name())}</b> = {html.escape(p.description())}"
+                          for p in self.parameterDefinitions())
+        url = self.helpUrl()
+        link = (f'<a href="{html.escape(url)}">docs/algorithms/{self.ALG_ID}.md</a>' if url else
+                f"docs/algorithms/{self.ALG_ID}.md")
+        return (f"{self.HELP}<br><br><b>参数代码 / Parameter codes</b> (qgis_process): {codes}<br><br>"
+                f"完整说明 (每个参数的默认值与依据、输出、qgis_process 示例) / Full reference (every parameter's "
+                f"default and its source, outputs, a qgis_process example): {link}")
+
+    def helpUrl(self):  # noqa: N802 (QGIS API)
+        return docs_url(self.ALG_ID)
 
     def createInstance(self):
         return type(self)()

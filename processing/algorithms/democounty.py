@@ -8,6 +8,7 @@ from ..base import RiskMapAlgorithm
 class DemoCountyAlgorithm(RiskMapAlgorithm):
     ALG_ID = "democounty"
     NAME_ZH, NAME_EN = "生成示范县数据", "Generate the demo county"
+    ORDER = 10  # GROUP_ID data (the default)
     SIZE_KM, CELL_SIZE, TOWNSHIPS, VILLAGES, BUILDINGS, SEED = (
         "SIZE_KM", "CELL_SIZE", "TOWNSHIPS", "VILLAGES_PER_TOWNSHIP", "BUILDINGS_PER_VILLAGE", "SEED")
     OUTPUT_FOLDER, OUTPUT_OVERVIEW = "OUTPUT_FOLDER", "OUTPUT_OVERVIEW"

@@ -29,18 +29,18 @@ STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
 TEMPLATE = STYLES / "atlas.qpt"
 FONT = "Noto Sans CJK SC"
 DEFAULT_TITLE = "乡镇自然灾害风险图 / Township natural-hazard risk map"
-ORDER = {"point": 0, "line": 1, "boundary": 2, "polygon": 3, "raster": 4}
+DRAW_ORDER = {"point": 0, "line": 1, "boundary": 2, "polygon": 3, "raster": 4}
 
 
 def _order_key(layer, style):
     if isinstance(layer, QgsRasterLayer):
-        return ORDER["raster"]
+        return DRAW_ORDER["raster"]
     gtype = layer.geometryType()
     if gtype == QgsWkbTypes.PointGeometry:
-        return ORDER["point"]
+        return DRAW_ORDER["point"]
     if gtype == QgsWkbTypes.LineGeometry:
-        return ORDER["line"]
-    return ORDER["boundary"] if style.key in ("townships", "villages") and style.kind == "base" else ORDER["polygon"]
+        return DRAW_ORDER["line"]
+    return DRAW_ORDER["boundary"] if style.key in ("townships", "villages") and style.kind == "base" else DRAW_ORDER["polygon"]
 
 
 def _font(size, bold=False):
@@ -54,6 +54,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
     ALG_ID = "printatlas"
     NAME_ZH, NAME_EN = "乡镇风险图集 (打印)", "Township atlas (print)"
     GROUP_ID, GROUP_ZH, GROUP_EN = "briefing", "汇报成果", "Briefing outputs"
+    ORDER = 30
     COVERAGE, NAME_FIELD, LAYERS, SUMMARY, PEOPLE_FIELD = "COVERAGE", "NAME_FIELD", "LAYERS", "SUMMARY", "PEOPLE_FIELD"
     TITLE, SOURCE, DATE, DPI = "TITLE", "SOURCE", "DATE", "DPI"
     OUTPUT_PDF, OUTPUT_PNG_DIR = "OUTPUT_PDF", "OUTPUT_PNG_DIR"

@@ -18,7 +18,8 @@ NUMBERS = (("TOWNSHIPS", "乡镇数 (工作表) / Townships (sheets)"),
 class TownshipReportAlgorithm(RiskMapAlgorithm):
     ALG_ID = "townshipreport"
     NAME_ZH, NAME_EN = "乡镇风险报表", "Township risk report"
-    GROUP_ID, GROUP_ZH, GROUP_EN = "risk", "风险评估", "Risk assessment"
+    GROUP_ID, GROUP_ZH, GROUP_EN = "briefing", "汇报成果", "Briefing outputs"
+    ORDER = 10
     TOWNSHIPS, RISK, VILLAGES, GEOHAZARDS, FACILITIES = "TOWNSHIPS", "RISK", "VILLAGES", "GEOHAZARDS", "FACILITIES"
     ALERT_LEVEL, TOWNSHIP_NAME_FIELD, TOWNSHIP_CODE_FIELD = "ALERT_LEVEL", "TOWNSHIP_NAME_FIELD", "TOWNSHIP_CODE_FIELD"
     VILLAGE_NAME_FIELD, VILLAGE_CODE_FIELD, VILLAGE_PARENT_FIELD = "VILLAGE_NAME_FIELD", "VILLAGE_CODE_FIELD", "VILLAGE_PARENT_FIELD"
