@@ -11,9 +11,10 @@ from pathlib import Path
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
 
 from ..risk_plugin.errors import Cancelled, RiskMapError
+from ..risk_plugin.io import on_output
 from . import workflow
 from .feedback import progress_from
-from .styling import StylePostProcessor
+from .styling import StylePostProcessor, store_style
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 DOCS = PLUGIN_DIR / "docs" / "algorithms"
@@ -78,7 +79,9 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters, context, feedback):
         progress = progress_from(feedback)
         try:
-            return self.execute(parameters, context, feedback, progress)
+            # every GeoPackage / GeoTIFF the engine writes gets its style before it moves into place
+            with on_output(lambda tmp, final: store_style(tmp, final, feedback)):
+                return self.execute(parameters, context, feedback, progress)
         except Cancelled:
             raise QgsProcessingException("已取消, 未写出任何结果 / Cancelled; no output was written")
         except RiskMapError as exc:

@@ -76,6 +76,14 @@ def outline(layer, key):
     return QgsSingleSymbolRenderer(sym)
 
 
+def stored_style(layer):
+    """Load the style stored with the file (store_style below) as the layer's style; False when it has none."""
+    if isinstance(layer, QgsVectorLayer) and not layer.dataProvider().isSaveAndLoadStyleToDatabaseSupported():
+        return False
+    _, ok = layer.loadDefaultStyle()
+    return bool(ok)
+
+
 def apply_style(layer, key, field=None):
     """Style a loaded layer by class table ``key`` (or a base layer key)."""
     if isinstance(layer, QgsRasterLayer):
@@ -97,10 +105,70 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         self.key, self.field = key, field
 
     def postProcessLayer(self, layer, context, feedback):
-        apply_style(layer, self.key, self.field)
+        if not stored_style(layer):     # the style the file carries, as when the layer is added by hand
+            apply_style(layer, self.key, self.field)
 
     @classmethod
     def create(cls, key, field=None):
         inst = cls(key, field)
         cls._keep.append(inst)
         return inst
+
+
+# --- styles stored with the outputs ------------------------------------------------------------------------------
+VECTOR_STYLED = (".gpkg",)
+RASTER_STYLED = (".tif", ".tiff")
+STYLE_NAME = "riskmap"
+
+
+def store_style(tmp_path, final_path, feedback=None):
+    """Store the riskmap style in a just-written output, before it moves into place (risk_plugin.io.on_output).
+
+    GeoPackage: every layer gets its style as the default in the file's layer_styles table (what QGIS loads when
+    the layer is added by hand, from the browser or by another program's QGIS). GeoTIFF: a .qml beside it, which
+    QGIS loads as the raster's default style. The renderer is processing/layer_styles.py's, from
+    styles/classes.json, recognised the way the web map and the atlas recognise the layer; a layer with no riskmap
+    style ('other') keeps QGIS's default. Returns the number of styles written. A style that cannot be written is
+    reported as a warning and never costs the data."""
+    ext = Path(final_path).suffix.lower()
+    if ext not in VECTOR_STYLED + RASTER_STYLED:
+        return 0
+    try:
+        return _store_raster(tmp_path) if ext in RASTER_STYLED else _store_vector(tmp_path)
+    except Exception as exc:  # noqa: BLE001 - the output is complete; only its style is missing
+        if feedback is not None:
+            feedback.pushWarning(f"[{Path(final_path).name}] 样式未能写入 / style not stored: {exc}")
+        return 0
+
+
+def _store_vector(path):
+    import pyogrio
+    from .layer_styles import style_layer
+    written = 0
+    for name, _ in pyogrio.list_layers(path):
+        layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+        if not layer.isValid():
+            continue
+        style = style_layer(layer)
+        if style.kind == "base" and style.key == "other":
+            continue
+        error = layer.saveStyleToDatabase(STYLE_NAME, f"riskmap: {style.kind} {style.key}", True, "")
+        if error:
+            raise RuntimeError(error)
+        written += 1
+        del layer           # release the file before it is moved (Windows)
+    return written
+
+
+def _store_raster(path):
+    from .layer_styles import style_layer
+    layer = QgsRasterLayer(path, Path(path).stem)
+    if not layer.isValid():
+        return 0
+    style_layer(layer)
+    qml = str(Path(path).with_suffix(".qml"))
+    message, ok = layer.saveNamedStyle(qml)
+    del layer
+    if not ok:
+        raise RuntimeError(message)
+    return 1

@@ -1,6 +1,7 @@
 """Reading and writing layers, tables and rasters. Every write is atomic: the
 file appears complete under its final name, or not at all."""
 import contextlib
+import contextvars
 import os
 import shutil
 import tempfile
@@ -11,6 +12,7 @@ import numpy as np
 from .errors import input_error
 
 SHAPEFILE_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
+GPKG_SYSTEM_TABLES = ("layer_styles", "qgis_projects")
 VECTOR_DRIVERS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON",
                   ".fgb": "FlatGeobuf", ".csv": "CSV"}
 
@@ -81,6 +83,8 @@ def read_vector(source, name=None):
         raise input_error(name, f"文件不存在: {path}", f"file does not exist: {path}",
                           "检查路径", "check the path")
     kwargs = {}
+    if layer is None and path.lower().endswith(".gpkg"):
+        layer = data_layer(path)
     if path.lower().endswith(".shp"):
         enc = dbf_encoding(path)
         if enc:
@@ -97,12 +101,40 @@ def read_vector(source, name=None):
     return gdf
 
 
+_ON_OUTPUT = contextvars.ContextVar("riskmap_on_output", default=())
+
+
+@contextlib.contextmanager
+def on_output(hook):
+    """Within this block, call ``hook(tmp_path, final_path)`` for every file written through :func:`atomic_path`,
+    once it is complete and before it moves into place; files the hook writes beside ``tmp_path`` (a .qml) move
+    with it. The Processing layer stores each output's style this way (processing/styling.py), so the engine needs
+    no QGIS and a file never appears without its style."""
+    token = _ON_OUTPUT.set(_ON_OUTPUT.get() + (hook,))
+    try:
+        yield
+    finally:
+        _ON_OUTPUT.reset(token)
+
+
+def data_layer(gpkg):
+    """The first data layer of a GeoPackage, passing over QGIS's layer_styles table (which QGIS writes into every
+    GeoPackage whose style is saved, riskmap outputs included); None if the file cannot be listed."""
+    import pyogrio
+    try:
+        names = [name for name, _ in pyogrio.list_layers(gpkg)]
+    except Exception:  # noqa: BLE001 - read_file reports the problem with the file
+        return None
+    data = [n for n in names if n not in GPKG_SYSTEM_TABLES]
+    return data[0] if data else None
+
+
 @contextlib.contextmanager
 def atomic_path(final_path):
     """Yield a temporary path beside ``final_path``; move it into place on success.
 
     On any exception the temporary file(s) are removed and ``final_path`` is left
-    as it was. Shapefile sidecars move together.
+    as it was. Shapefile sidecars move together. Hooks of :func:`on_output` run just before the move.
     """
     final = Path(final_path)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -110,6 +142,8 @@ def atomic_path(final_path):
     tmp = tmpdir / final.name
     try:
         yield str(tmp)
+        for hook in _ON_OUTPUT.get():
+            hook(str(tmp), str(final))
         produced = sorted(tmpdir.iterdir())
         if not produced:
             raise RuntimeError(f"nothing was written for {final}")

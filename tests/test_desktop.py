@@ -194,3 +194,34 @@ def test_cancel_in_the_dialog_stops_the_run_and_leaves_no_file(desktop):
     assert rec["stopped"] and rec["ok"] is False
     assert rec["outputs_left"] == [] and rec["outputs_left_later"] == []
     assert "取消" in rec["log"] or "Cancel" in rec["log"]
+
+
+CLASS_STYLED = {"fourcolor_grid.gpkg": "risk_levels", "fourcolor_villages.gpkg": "risk_levels",
+                "site_risk_ls.gpkg": "risk_levels", "threat_points.gpkg": "danger_levels",
+                "threat_zones.gpkg": "danger_levels", "shelter_demand.gpkg": "service_status",
+                "shelter_sites.gpkg": "shelter_classes", "flood_hazard_rp.gpkg": "hazard_classes",
+                "composite_townships.gpkg": "hazard_classes", "units_susceptibility.gpkg": "hazard_classes",
+                "composite_zoning.tif": "hazard_classes", "flood_hazard.tif": "hazard_classes",
+                "fire_hazard.tif": "hazard_classes", "landslide_susceptibility.tif": "hazard_classes"}
+
+
+def test_outputs_of_the_dialog_runs_reopen_in_their_colours(desktop):
+    """Every class output of the chain, added again by hand (a bare layer), draws in the classes.json colours."""
+    from qgis.core import QgsRasterLayer, QgsVectorLayer
+    _report(desktop)
+    table = json.loads((REPO / "styles" / "classes.json").read_text(encoding="utf-8"))
+    out = desktop["work"] / "out"
+    for name, key in CLASS_STYLED.items():
+        expected = {str(c["value"]): c["color"][:7].lower() for c in table[key]["classes"]}
+        path = out / name
+        if name.endswith(".tif"):
+            layer = QgsRasterLayer(str(path), "bare")
+            got = {str(int(c.value)): c.color.name() for c in layer.renderer().classes()}
+        else:
+            layer = QgsVectorLayer(str(path), "bare", "ogr")
+            got = {str(c.value()): c.symbol().color().name() for c in layer.renderer().categories()
+                   if c.value() not in (None, "")}
+        assert got and all(expected[k] == v for k, v in got.items()), (name, got)
+    for tif in out.glob("*.tif"):
+        produced_by_riskmap = not tif.name.startswith("units_")      # units_slope.tif is gdal:slope's
+        assert tif.with_suffix(".qml").exists() == produced_by_riskmap, tif.name

@@ -76,7 +76,7 @@ def print_summary(summary, out):
     villages = out / "fourcolor_villages.gpkg"
     if villages.exists():
         import geopandas as gpd
-        v = gpd.read_file(villages)
+        v = gpd.read_file(villages, layer="fourcolor_villages")
         top = v.sort_values(["risk_level", "people_in_hazard"], ascending=[True, False]).head(5)
         print("风险最高的五个村 / Five most at-risk villages:")
         for _, r in top.iterrows():

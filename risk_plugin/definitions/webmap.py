@@ -69,7 +69,8 @@ CLASS_FIELDS = (
     ("shelter_utilisation", ("utilisation", "utilization", "利用率")),
     ("service_status", ("served", "is_served", "是否安置")),
     ("shelter_classes", ("shelter_class", "类别", "场所类别")),
-    ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
+    ("hazard_classes", ("hazard_class", "composite_class", "dominant_class", "zone", "zone_class", "危险性等级", "易发性等级",
+                        "区划等级")),
 )
 
 # Base styles decided by the name before any field: catchments carry their shelter's class, but are drawn as
