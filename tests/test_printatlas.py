@@ -21,17 +21,16 @@ def pdf_pages(pdf):
     return int(re.search(r"Pages:\s+(\d+)", out).group(1))
 
 
-# Qt's PDF writer gives some Noto CJK glyphs the code point of a radical that shares the glyph (示 → ⽰,
-# 风 → ⻛): the page looks right, but extracted text holds radicals. NFKC folds the Kangxi radicals; the
-# CJK Radicals Supplement has no decomposition, so the ones these pages use are listed.
-RADICALS = str.maketrans("⻛⻰⻚⻓⻔⻋⻢⻥⻦⻜⻝⻄⻅⻆⻉⻘⻙⻮⻬⻨⻩⻳", "风龙页长门车马鱼鸟飞食西见角贝青韦齿齐麦黄龟")
-
-
-def pdf_text(pdf, page):
-    import unicodedata
-    text = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+def pdf_text(pdf, page=None):
+    """The PDF's text as pdftotext extracts it: what a user gets by copy-paste or search (no normalisation)."""
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(["pdftotext", "-layout", *pages, str(pdf), "-"],
                           capture_output=True, text=True, check=True).stdout
-    return unicodedata.normalize("NFKC", text).translate(RADICALS)
+
+
+def radicals(text):
+    """Characters of the Kangxi radicals / CJK radicals supplement / strokes blocks (U+2E80–U+2FDF, U+31C0–U+31EF)."""
+    return sorted({c for c in text if 0x2E80 <= ord(c) <= 0x2FDF or 0x31C0 <= ord(c) <= 0x31EF})
 
 
 def pdf_to_pngs(pdf, out_dir, dpi=40):
@@ -220,6 +219,20 @@ def test_pages_carry_title_furniture_and_people_per_level(atlas, demo_county, ri
         line = next(ln for ln in text.splitlines() if "合计 / Total" in ln)
         assert int(line.split("合计 / Total")[-1].split()[0].replace(",", "")) == int(round(total))
     assert res["PEOPLE_OUTSIDE"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pdf_text_is_the_characters_drawn(atlas, demo_county):
+    """Copy-paste and search work: 风险, 人口 and every township name extract as themselves, never as radicals
+    (⻛险: Qt took the radical code point of glyphs Noto CJK shares; processing/fonts.py)."""
+    import geopandas as gpd
+    _, out = atlas
+    text = pdf_text(out / "atlas.pdf")
+    assert radicals(text) == []
+    names = gpd.read_file(demo_county["townships"])["名称"].tolist()
+    assert text.count("风险") >= len(names) * 4 and "⻛" not in text
+    assert "分等级人口" in text and "示" not in "".join(radicals(text))
+    for name in names:
+        assert text.count(name) >= 2, name      # the page title and the map label at least
 
 
 def test_printatlas_through_qgis_process(qgis_process, demo_county, risk_grid, tmp_path):

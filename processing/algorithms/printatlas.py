@@ -23,6 +23,7 @@ from ...risk_plugin.crs import is_metric, working_crs
 from ...risk_plugin.definitions import webmap as D
 from ...risk_plugin.io import atomic_path
 from ..base import RiskMapAlgorithm
+from ..fonts import pdf_family
 from ..layer_styles import qcolor, style_layer
 
 STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
@@ -43,8 +44,8 @@ def _order_key(layer, style):
     return DRAW_ORDER["boundary"] if style.key in ("townships", "villages") and style.kind == "base" else DRAW_ORDER["polygon"]
 
 
-def _font(size, bold=False):
-    f = QFont(FONT)
+def _font(size, bold=False, family=FONT):
+    f = QFont(family)
     f.setPointSizeF(size)
     f.setBold(bold)
     return f
@@ -149,7 +150,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         layers = [lay for lay, _ in styled]
         for lay in layers:
             project.addMapLayer(lay, False)
-        self._style_coverage(coverage, name_col)
+        self._style_coverage(coverage, name_col, pdf_family(FONT, feedback.pushWarning))
         locator = coverage.clone()
         locator.setName("位置 / Location")
         self._style_locator(locator)
@@ -159,7 +160,9 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         if table_layer is not None:
             project.addMapLayer(table_layer, False)
 
-        layout = self._layout(project)
+        # the same font, copied so that the PDF's text extracts as the characters drawn (processing/fonts.py)
+        family = pdf_family(FONT, feedback.pushWarning)
+        layout = self._layout(project, family)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_title", title)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_source", source)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_date", date)
@@ -205,11 +208,12 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
 
     # --- pieces ----------------------------------------------------------------------------------------
     @staticmethod
-    def _layout(project):
+    def _layout(project, family=FONT):
         layout = QgsPrintLayout(project)
         doc = QDomDocument()
         text = TEMPLATE.read_text(encoding="utf-8").replace('file="north_arrow.svg"',
                                                             f'file="{STYLES / "north_arrow.svg"}"')
+        text = text.replace(f'"{FONT}"', f'"{family}"').replace(f'"{FONT},', f'"{family},')
         doc.setContent(text)
         _, ok = layout.loadFromTemplate(doc, QgsReadWriteContext())
         if not ok:
@@ -236,7 +240,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         return QgsRectangle(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
     @staticmethod
-    def _style_coverage(layer, name_col):
+    def _style_coverage(layer, name_col, family=FONT):
         """The atlas township: bold outline; the others: veiled, so the page's township stands out."""
         st = cl.base_style("townships")
         root = QgsRuleBasedRenderer.Rule(None)
@@ -251,7 +255,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         pal = QgsPalLayerSettings()
         pal.fieldName = name_col
         fmt = QgsTextFormat()
-        fmt.setFont(_font(10, True))
+        fmt.setFont(_font(10, True, family))
         fmt.setSize(10)
         buf = QgsTextBufferSettings()
         buf.setEnabled(True)
