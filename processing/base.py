@@ -6,6 +6,7 @@ become a QgsProcessingException with the bilingual message: never a traceback.
 """
 import configparser
 import html
+import os
 from pathlib import Path
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
@@ -29,6 +30,10 @@ def docs_url(alg_id):
     meta.read(PLUGIN_DIR / "metadata.txt", encoding="utf-8")
     repo = meta["general"].get("repository", "").rstrip("/") if meta.has_section("general") else ""
     return f"{repo}/blob/main/docs/algorithms/{alg_id}.md" if repo else ""
+
+
+def _norm(path):
+    return os.path.normcase(os.path.abspath(str(path)))
 
 
 class RiskMapAlgorithm(QgsProcessingAlgorithm):
@@ -78,9 +83,10 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):
         progress = progress_from(feedback)
+        titles = self._titles_by_path(parameters, context)
         try:
-            # every GeoPackage / GeoTIFF the engine writes gets its style before it moves into place
-            with on_output(lambda tmp, final: store_style(tmp, final, feedback)):
+            # every GeoPackage / GeoTIFF the engine writes gets its style and title before it moves into place
+            with on_output(lambda tmp, final: store_style(tmp, final, feedback, titles.get(_norm(final)))):
                 return self.execute(parameters, context, feedback, progress)
         except Cancelled:
             raise QgsProcessingException("已取消, 未写出任何结果 / Cancelled; no output was written")
@@ -97,6 +103,24 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
 
     def execute(self, parameters, context, feedback, progress):
         raise NotImplementedError
+
+    def output_titles(self, parameters, context):
+        """{destination parameter (or a file path): the title stamped in its file} (risk_plugin.titles reads it for
+        the web map and the atlas). Default: each destination parameter's bilingual description."""
+        return {p.name(): p.description() for p in self.destinationParameterDefinitions()}
+
+    def _titles_by_path(self, parameters, context):
+        from qgis.core import QgsProcessingOutputLayerDefinition
+        titles = self.output_titles(parameters, context)
+        out = {}
+        names = {p.name() for p in self.parameterDefinitions()}
+        for name, title in titles.items():
+            value = parameters.get(name) if name in names else name
+            if isinstance(value, QgsProcessingOutputLayerDefinition):
+                value = value.sink.staticValue()
+            if isinstance(value, str) and value and value != "TEMPORARY_OUTPUT" and title:
+                out[_norm(value)] = title
+        return out
 
     # --- translation helpers -------------------------------------------------
     def vector_path(self, parameters, name, context, feedback):

@@ -3,10 +3,15 @@
 Qt writes each PDF font's ToUnicode map from the font's cmap, taking for every glyph the lowest code point that maps
 to it. Pan-CJK fonts such as Noto Sans CJK map the Kangxi radicals and the CJK radicals supplement (U+2E80–U+2FDF)
 to the very glyphs of the ideographs (⻛ U+2EDB and 风 U+98CE share one glyph), so pdftotext, search and copy-paste
-read 风险 as ⻛险 although the page looks right. :func:`pdf_family` makes, once, a copy of the installed font whose
-cmap no longer maps those radical code points where an ideograph has the same glyph (fontTools: cmap and names
-only, the outlines are copied as they are), registers it with Qt under its own family name and returns that name.
-Same glyphs, same look, true text. Written by hand because neither Qt nor QGIS can set a PDF's ToUnicode.
+read 风险 as ⻛险 although the page looks right. A glyph that no code point maps to gets no ToUnicode entry at all,
+and its character is lost: Noto CJK's 'locl' feature swaps the digits of Latin text (EPSG:4545, 2024-06-01, the
+scale bar) for such glyphs, and its ligatures draw "fl" as one glyph that extracts as "ﬂ".
+
+:func:`pdf_family` makes, once, a copy of the installed font (fontTools; the outlines are copied as they are)
+whose cmap no longer maps those radical code points where an ideograph has the same glyph, and whose default
+substitutions no longer replace characters with unmapped glyphs or ligatures; registers it with Qt under its own
+family name and returns that name. The same glyphs (Latin-text digits take the font's default digit glyphs, and
+no fi / fl ligatures), true text. Written by hand because neither Qt nor QGIS can set a PDF's ToUnicode.
 """
 import hashlib
 import os
@@ -25,6 +30,7 @@ IDEOGRAPHS_FROM = 0x3400
 WINDOWS_FONTS = {False: ("NotoSansCJK-Regular.ttc", "msyh.ttc", "simhei.ttf"),
                  True: ("NotoSansCJK-Bold.ttc", "msyhbd.ttc", "simhei.ttf")}
 
+VERSION = 2        # of the derivation: a new one makes new cached files
 _registered = {}
 
 
@@ -65,15 +71,41 @@ def radicals_sharing_glyphs(cmap):
                   if any(lo <= cp <= hi for lo, hi in RADICAL_BLOCKS) and g in ideograph_glyphs)
 
 
+def untextable_substitutions(font, features=("locl", "liga", "clig")):
+    """Remove, from the lookups of ``features`` (applied by default when text is shaped), single substitutions
+    whose glyph no code point maps to and all ligatures; returns how many were removed."""
+    if "GSUB" not in font:
+        return 0
+    gsub = font["GSUB"].table
+    mapped = set(font.getBestCmap().values())
+    lookups = {i for rec in gsub.FeatureList.FeatureRecord if rec.FeatureTag in features
+               for i in rec.Feature.LookupListIndex}
+    removed = 0
+    for i in lookups:
+        lookup = gsub.LookupList.Lookup[i]
+        for sub in lookup.SubTable:
+            if lookup.LookupType == 7:       # extension: the real subtable inside
+                sub = sub.ExtSubTable
+            if getattr(sub, "mapping", None) is not None:          # single substitution
+                for glyph in [g for g, out in sub.mapping.items() if out not in mapped]:
+                    del sub.mapping[glyph]
+                    removed += 1
+            elif getattr(sub, "ligatures", None) is not None:      # ligature substitution
+                removed += sum(len(v) for v in sub.ligatures.values())
+                sub.ligatures = {}
+    return removed
+
+
 def derive(source, index, target, family=PDF_FAMILY):
-    """Write ``target``: font ``index`` of ``source`` without the radical code points, renamed to ``family``.
-    Returns the number of code points dropped."""
+    """Write ``target``: font ``index`` of ``source`` without the radical code points and the untextable
+    substitutions, renamed to ``family``. Returns (code points dropped, substitutions removed)."""
     from fontTools.ttLib import TTFont
     font = TTFont(source, fontNumber=index, lazy=True, recalcBBoxes=False, recalcTimestamp=False)
     drop = set(radicals_sharing_glyphs(font.getBestCmap()))
     for table in font["cmap"].tables:
         for cp in drop:
             table.cmap.pop(cp, None)
+    substitutions = untextable_substitutions(font)
     old = font["name"].getDebugName(1) or SOURCE_FAMILY
     style = font["name"].getDebugName(2) or "Regular"
     for rec in font["name"].names:
@@ -88,7 +120,7 @@ def derive(source, index, target, family=PDF_FAMILY):
     tmp = f"{target}.part"
     font.save(tmp)
     os.replace(tmp, target)
-    return len(drop)
+    return len(drop), substitutions
 
 
 def cache_dir():
@@ -118,7 +150,7 @@ def pdf_family(family=SOURCE_FAMILY, warn=None):
             path, index = found
             stat = os.stat(path)
             key = hashlib.sha1(f"{path}|{index}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-            target = cache_dir() / f"riskmap-pdf-{'bold' if bold else 'regular'}-{key}.otf"
+            target = cache_dir() / f"riskmap-pdf{VERSION}-{'bold' if bold else 'regular'}-{key}.otf"
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 derive(path, index, str(target))

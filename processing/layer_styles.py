@@ -81,6 +81,11 @@ def _vector_base(layer, key):
     if key == "other":
         return None     # keep the layer's own style
     alpha = int(255 * st.get("fill_opacity", 0.5))
+    if gtype == QgsWkbTypes.PolygonGeometry and "outline" in st:      # catchments: light fill, dashed outline
+        sym = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": st["outline"], "outline_width": "0.4",
+                                          "outline_style": "dash" if st.get("dash") else "solid"})
+        sym.setColor(qcolor(st.get("color", st["outline"]), alpha))
+        return QgsSingleSymbolRenderer(sym)
     return QgsSingleSymbolRenderer(symbol(gtype, st.get("color", "#666666"), alpha))
 
 
@@ -105,6 +110,18 @@ def _raster(layer, style):
     return QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
 
 
+def layer_title(layer, style=None):
+    """The layer's human bilingual title, as the web map gives it (risk_plugin.titles): stamped in the file, the
+    user's own layer name, or what the layer is; a four-colour layer says what it counts on."""
+    from ..risk_plugin.titles import layer_title as title
+    if isinstance(layer, QgsRasterLayer):
+        return title(layer.source(), style, layer.name())
+    fields = [f.name() for f in layer.fields()]
+    area = [layer.maximumValue(fields.index("area_km2"))] if "area_km2" in fields else None
+    codes = list(layer.uniqueValues(fields.index("unit_code"), 5000)) if "unit_code" in fields else None
+    return title(layer.source(), style, layer.name(), fields, area, codes)
+
+
 def style_layer(layer):
     """Give ``layer`` its riskmap style; returns the Styling used (a layer of kind 'other' keeps its own)."""
     style = recognise_layer(layer)
@@ -121,4 +138,4 @@ def style_layer(layer):
     return style
 
 
-__all__ = ["style_layer", "recognise_layer", "qcolor", "symbol", "Styling"]
+__all__ = ["style_layer", "recognise_layer", "layer_title", "qcolor", "symbol", "Styling"]

@@ -1,4 +1,5 @@
-"""QGIS renderers built from styles/classes.json, applied when outputs load."""
+"""QGIS renderers built from styles/classes.json, applied when outputs load and stored with them."""
+import contextlib
 import json
 from pathlib import Path
 
@@ -121,24 +122,41 @@ RASTER_STYLED = (".tif", ".tiff")
 STYLE_NAME = "riskmap"
 
 
-def store_style(tmp_path, final_path, feedback=None):
-    """Store the riskmap style in a just-written output, before it moves into place (risk_plugin.io.on_output).
+def store_style(tmp_path, final_path, feedback=None, title=None):
+    """Store the riskmap style (and ``title``) in a just-written output, before it moves into place
+    (risk_plugin.io.on_output).
 
     GeoPackage: every layer gets its style as the default in the file's layer_styles table (what QGIS loads when
     the layer is added by hand, from the browser or by another program's QGIS). GeoTIFF: a .qml beside it, which
     QGIS loads as the raster's default style. The renderer is processing/layer_styles.py's, from
     styles/classes.json, recognised the way the web map and the atlas recognise the layer; a layer with no riskmap
     style ('other') keeps QGIS's default. Returns the number of styles written. A style that cannot be written is
-    reported as a warning and never costs the data."""
+    reported as a warning and never costs the data. ``title`` (bilingual, e.g. the output parameter's description)
+    is what risk_plugin.titles reads for the web map and the atlas: gpkg_contents.identifier, or the TITLE tag."""
     ext = Path(final_path).suffix.lower()
     if ext not in VECTOR_STYLED + RASTER_STYLED:
         return 0
     try:
+        if title:
+            _stamp_title(tmp_path, ext, title)
         return _store_raster(tmp_path) if ext in RASTER_STYLED else _store_vector(tmp_path)
     except Exception as exc:  # noqa: BLE001 - the output is complete; only its style is missing
         if feedback is not None:
             feedback.pushWarning(f"[{Path(final_path).name}] 样式未能写入 / style not stored: {exc}")
         return 0
+
+
+def _stamp_title(path, ext, title):
+    if ext in RASTER_STYLED:
+        import rasterio
+        with rasterio.open(path, "r+") as dst:
+            dst.update_tags(TITLE=title)
+        return
+    import sqlite3
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("update gpkg_contents set identifier = ? where data_type in ('features', 'tiles', '2d-gridded-coverage')"
+                   " and table_name not in ('layer_styles', 'qgis_projects')", (title,))
+        db.commit()
 
 
 def _store_vector(path):

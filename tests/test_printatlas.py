@@ -201,7 +201,10 @@ def test_pages_carry_title_furniture_and_people_per_level(atlas, demo_county, ri
     import geopandas as gpd
     res, out = atlas
     names = gpd.read_file(demo_county["townships"])["名称"].tolist()
+    from riskmap.risk_plugin.rounding import whole_persons
     want = expected_people(demo_county["townships"], risk_grid)
+    # the townships' totals in whole persons, conserving the county total (largest remainder)
+    persons_total = dict(zip(names, whole_persons([sum(want.get((n, k), 0.0) for k in range(1, 5)) for n in names])))
     for page, name in enumerate(names, start=1):
         text = pdf_text(out / "atlas.pdf", page)
         assert re.search(rf"演示县风险图集\s+·\s+{name}", text), text[:200]
@@ -209,15 +212,17 @@ def test_pages_carry_title_furniture_and_people_per_level(atlas, demo_county, ri
         assert "数据来源 / Data source: riskmap 演示数据" in text and "EPSG:" in text and "Gauss-Kruger" in text
         assert "制图日期 / Date:" in text and re.search(rf"第 {page} / {len(names)} 页", text)
         assert "图例 / Legend" in text
-        total = 0
-        for level, label in ((1, "重大风险 / Major risk"), (2, "较大风险 / Considerable risk"),
-                             (3, "一般风险 / General risk"), (4, "低风险 / Low risk")):
-            people = int(round(want.get((name, level), 0.0)))
-            total += want.get((name, level), 0.0)
+        # whole persons by largest remainder: the levels add up to the township's total (risk_plugin.rounding)
+        assert "分等级人口 (100 m 网格)" in text and "People per level (100 m grid cells)" in text
+        labels = ("重大风险 / Major risk", "较大风险 / Considerable risk", "一般风险 / General risk", "低风险 / Low risk")
+        real = [want.get((name, level), 0.0) for level in range(1, 5)]
+        persons = whole_persons(real, int(persons_total[name]))
+        for label, people in zip(labels, persons):
             line = next(ln for ln in text.splitlines() if label in ln and re.search(r"\d", ln.split(label)[-1]))
             assert int(line.split(label)[-1].split()[0].replace(",", "")) == people, (name, label, line)
+            assert abs(people - real[labels.index(label)]) < 1.0
         line = next(ln for ln in text.splitlines() if "合计 / Total" in ln)
-        assert int(line.split("合计 / Total")[-1].split()[0].replace(",", "")) == int(round(total))
+        assert int(line.split("合计 / Total")[-1].split()[0].replace(",", "")) == int(persons.sum())
     assert res["PEOPLE_OUTSIDE"] == pytest.approx(0.0, abs=1e-6)
 
 

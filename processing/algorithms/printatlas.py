@@ -24,7 +24,7 @@ from ...risk_plugin.definitions import webmap as D
 from ...risk_plugin.io import atomic_path
 from ..base import RiskMapAlgorithm
 from ..fonts import pdf_family
-from ..layer_styles import qcolor, style_layer
+from ..layer_styles import layer_title, qcolor, style_layer
 
 STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
 TEMPLATE = STYLES / "atlas.qpt"
@@ -168,7 +168,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_date", date)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_crs", f"{crs.authid()} · {crs.description()}")
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_summary_title",
-                                                    "分等级人口 / People per level" if summary is not None else "")
+                                                    summary.title().replace(" / ", "\n", 1) if summary is not None else "")
         main, inset = layout.itemById("main_map"), layout.itemById("inset_map")
         main.setCrs(crs)
         main.setLayers([coverage] + layers)
@@ -285,14 +285,14 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
                           QgsField("people", QVariant.LongLong), QgsField("share", QVariant.Double)])
         layer.updateFields()
         feats = []
-        for unit, rows in summary.long.groupby("unit", sort=False):
-            total = float(rows["people"].sum())
-            values = [(label, people, share) for label, people, share
-                      in rows[["class", "people", "share"]].itertuples(index=False, name=None)]
+        for unit, rows in summary.long.groupby("unit", sort=False):    # whole persons, rows add up (atlas.py)
+            total = int(rows["persons"].sum())
+            values = [(label, persons, share) for label, persons, share
+                      in rows[["class", "persons", "share"]].itertuples(index=False, name=None)]
             values.append(("合计 / Total", total, 100.0 if total > 0 else 0.0))
-            for label, people, share in values:
+            for label, persons, share in values:
                 f = QgsFeature(layer.fields())
-                f.setAttributes([int(unit), label, int(round(people)), round(float(share), 1)])
+                f.setAttributes([int(unit), label, int(persons), round(float(share), 1)])
                 feats.append(f)
         pr.addFeatures(feats)
         colors = summary.long.drop_duplicates("class").set_index("class")["color"].to_dict()
@@ -335,7 +335,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
 
     @staticmethod
     def _legend(layout, coverage, styled):
-        """Legend entries named by what they show: the class table's title, or the base layer's name."""
+        """Legend entries named by the layers' titles, the same as in the web map (risk_plugin.titles)."""
         legend = layout.itemById("legend")
         legend.setAutoUpdateModel(False)
         root = legend.model().rootGroup()
@@ -343,12 +343,8 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         root.addLayer(coverage)
         for lay, style in styled:
             node = root.addLayer(lay)
-            table = cl.class_table(style.key) if style.kind == "classes" else None
-            if table is not None:   # '~' is the legend's wrap character: long headings go on two lines
-                node.setName(f"{table.get('title_zh', '')} /~{table.get('title_en', '')}")
-            elif style.kind == "base" and style.key != "other":
-                st = cl.base_style(style.key)
-                node.setName(f"{st['zh']} / {st['en']}")
+            # '~' is the legend's wrap character: the Chinese and the English title go on two lines
+            node.setName(layer_title(lay, style).replace(" / ", " /~", 1))
         legend.setWrapString("~")
         model = legend.model()
         for node in root.findLayers():   # a ramp's first legend line is the band name ("Band 1 (Gray)"): drop it

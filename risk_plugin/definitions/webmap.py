@@ -27,6 +27,10 @@ MERGED_LABEL = "合并图斑数 / merged features"
 # thousands of SVG circles opens slowly on a meeting-room laptop, and they hide everything under them.
 SHOW_MAX_POINTS = 5_000
 
+# Base layers off when the page opens (in the layer control): shelter catchments overlap one another and veil the
+# four colours beneath them.
+START_HIDDEN = ("catchments",)
+
 # Class polygon layers with more features than this (a grid) are drawn without outlines: cell edges would grey
 # the map out at county scale (web map and print atlas).
 OUTLINE_MAX_FEATURES = 2_000
