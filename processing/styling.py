@@ -161,6 +161,7 @@ def _stamp_title(path, ext, title):
 
 def _store_vector(path):
     import pyogrio
+    from ..risk_plugin.aliases import label as field_label
     from .layer_styles import style_layer
     written = 0
     for name, _ in pyogrio.list_layers(path):
@@ -170,6 +171,10 @@ def _store_vector(path):
         style = style_layer(layer)
         if style.kind == "base" and style.key == "other":
             continue
+        for i, f in enumerate(layer.fields()):       # the attribute table and identify results read by alias too
+            alias = field_label(f.name())
+            if alias:
+                layer.setFieldAlias(i, alias)
         error = layer.saveStyleToDatabase(STYLE_NAME, f"riskmap: {style.kind} {style.key}", True, "")
         if error:
             raise RuntimeError(error)

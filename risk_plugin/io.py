@@ -176,6 +176,7 @@ def write_table(df, path):
     with atomic_path(path) as tmp:
         if ext == ".xlsx":
             df.to_excel(tmp, index=False, engine="openpyxl")
+            _format_xlsx(tmp)
         else:
             df.to_csv(tmp, index=False, encoding="utf-8-sig")
     return str(path)
@@ -188,7 +189,14 @@ def write_sheets(sheets, path):
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for name, df in sheets.items():
                 df.to_excel(writer, sheet_name=str(name)[:31], index=False)
+        _format_xlsx(tmp)
     return str(path)
+
+
+def _format_xlsx(path):
+    """Widths, frozen headers, filters, number formats, four-colour fills, A4 print setup (xlsx_format)."""
+    from .xlsx_format import format_workbook
+    format_workbook(path)
 
 
 def raster_profile(transform, crs, width, height, dtype, nodata=None, count=1):
