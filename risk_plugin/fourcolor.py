@@ -242,6 +242,7 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
     AREA_KM2_LEVEL_1..4 and SUPPORTS."""
     progress = ensure(progress)
     check_choice("SUPPORT", support, D.SUPPORTS)
+    progress.info("读取并检查输入图层 / reading and checking the inputs")
     m = parse_matrix(matrix)
     for w in matrix_warnings(m):
         progress.info(w)
@@ -336,10 +337,13 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
         data["grid_row"], data["grid_col"] = sup["row"].to_numpy(), sup["col"].to_numpy()
     out = gpd.GeoDataFrame(data, geometry=list(sup.geometry.values), crs=wcrs)
     tab = levels_table(out, towns)
-    progress.check()
+    progress.set(91)
     target = output_crs or _input_crs(townships, units, support, inp)
     if output:
-        write_vector(out.to_crs(target), output)
+        progress.info(f"写出 {n} 个图斑 / writing {n} supports")
+        final = out.to_crs(target)
+        progress.set(93)
+        write_vector(final, output, progress=progress.sub(93, 99))
     if output_table:
         t = tab.rename(columns=LEVEL_HEADERS)
         if str(output_table).lower().endswith(".xlsx"):

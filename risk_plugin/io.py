@@ -158,15 +158,27 @@ def atomic_path(final_path):
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def write_vector(gdf, path, layer=None):
-    """Write a GeoDataFrame atomically; the driver follows the extension."""
+WRITE_CHUNK = 50_000     # features per write when progress is reported (a 360 000-cell grid: 8 steps)
+
+
+def write_vector(gdf, path, layer=None, progress=None):
+    """Write a GeoDataFrame atomically; the driver follows the extension. With ``progress`` a large GeoPackage is
+    written in chunks of WRITE_CHUNK features (appended), reporting after each, and cancel is honoured between."""
     ext = Path(path).suffix.lower()
     driver = VECTOR_DRIVERS.get(ext, "GPKG")
     with atomic_path(path) as tmp:
         kwargs = {"layer": layer or Path(path).stem} if driver == "GPKG" else {}
         if driver == "ESRI Shapefile":
             kwargs["encoding"] = "UTF-8"
-        gdf.to_file(tmp, driver=driver, engine="pyogrio", **kwargs)
+        if progress is None or driver != "GPKG" or len(gdf) <= WRITE_CHUNK:
+            gdf.to_file(tmp, driver=driver, engine="pyogrio", **kwargs)
+        else:
+            for start in range(0, len(gdf), WRITE_CHUNK):
+                progress.set(100.0 * start / len(gdf))
+                gdf.iloc[start:start + WRITE_CHUNK].to_file(tmp, driver=driver, engine="pyogrio",
+                                                             append=start > 0, **kwargs)
+        if progress is not None:
+            progress.set(100.0)
     return str(path)
 
 

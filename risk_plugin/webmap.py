@@ -227,11 +227,12 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
     prepared = []
     for i, (src, name) in enumerate(specs):
         progress.set(80.0 * i / len(specs))
-        name = name or display_name(src)
+        progress.info(f"图层 / layer {i + 1}/{len(specs)}: {display_name(src)}")
+        part = progress.sub(80.0 * i / len(specs), 80.0 * (i + 1) / len(specs))
         if is_raster(src):
-            prepared.append(prepare_raster(str(src), name, target_crs, simplify_tolerance))
+            prepared.append(prepare_raster(str(src), name, target_crs, simplify_tolerance, progress=part))
         else:
-            lay = prepare_vector(str(src), name, simplify_tolerance)
+            lay = prepare_vector(str(src), name, simplify_tolerance, progress=part)
             for note in lay.notes:
                 progress.info(note)
             prepared.append(lay)

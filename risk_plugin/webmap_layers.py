@@ -275,8 +275,11 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
                    progress=None):
     """Read a vector layer and make it ready for Leaflet (see module docstring)."""
     import shapely
+    from .progress import ensure
     from .titles import frame_title
+    progress = ensure(progress)
     gdf = read_vector(source)
+    progress.set(25)
     given = name
     name = name or display_name(source)
     require_crs(gdf, name)
@@ -296,11 +299,14 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
     cols = _popup_columns(gdf, style)
     if idx is not None and family == "polygon" and len(gdf) > max_features:
         # too many cells to draw one by one: drawn merged by class and township; a click still finds its cell
+        progress.set(35)
         pieces = gdf.geometry.to_crs(4326).to_numpy()
         from . import aliases
         lookup = grid_lookup(gdf, idx, _popup_values(pd.DataFrame(gdf[cols])), _round_coords(pieces, D.COORD_DECIMALS),
                              [aliases.label(c) for c in cols])
+        progress.set(55)
         gdf, idx = _dissolve(gdf, idx, style.field)
+        progress.set(75)
         notes.append(f"[{name}] 要素多于 {max_features}, 按等级和乡镇合并为 {len(gdf)} 个显示"
                      + ("; 点击仍显示所点网格 / " if lookup else " / ") + f"more than {max_features} features: drawn "
                      f"dissolved by class and township into {len(gdf)}" + ("; a click still shows its grid cell"
@@ -313,6 +319,7 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
         wcrs = working_crs(gdf.crs, b)
         geoms = to_working(geoms, wcrs)
         geoms = geoms.simplify(tolerance, preserve_topology=True)
+    progress.set(85)
     geoms = geoms.to_crs(4326)
     arr = _round_coords(geoms.to_numpy(), D.COORD_DECIMALS)
     keep = ~shapely.is_empty(arr)
@@ -415,7 +422,7 @@ def _fmt(v):
 
 
 def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLIFY_TOLERANCE_M,
-                   max_pixels=D.MAX_IMAGE_PIXELS):
+                   max_pixels=D.MAX_IMAGE_PIXELS, progress=None):
     """A raster as a coloured, transparent PNG in ``target_crs`` (EPSG:3857 or EPSG:4326) with its bounds.
 
     The raster is read decimated (bounded memory: never the full grid of a large raster), to a cell no
@@ -424,7 +431,9 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
     from pyproj import CRS
     from rasterio.enums import Resampling
     from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+    from .progress import ensure
     from .titles import layer_title
+    progress = ensure(progress)
     given = name
     name = name or display_name(source)
     src = open_raster(source, name)
@@ -433,6 +442,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
             require_crs(None, name)
         style = recognise_raster(f"{name} {display_name(source)}", raster_sample(source, 250_000))
         name = layer_title(source, style, given)
+        progress.set(20)
         crs = CRS.from_user_input(src.crs)
         unit = _metres_per_unit(crs, src.bounds)
         res_m = abs(src.transform.a) * unit
@@ -443,6 +453,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
         data = src.read(1, out_shape=(out_h, out_w), resampling=resampling, masked=True)
         transform = src.transform * src.transform.scale(src.width / out_w, src.height / out_h)
         src_crs, src_bounds = src.crs, src.bounds
+    progress.set(50)
     values = np.ma.filled(data.astype("float64"), np.nan)
     valid = ~np.isnan(values)
     index = np.full(values.shape, 255, dtype=np.uint8)
@@ -469,6 +480,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
             legend = [LegendEntry(f"{_fmt(breaks[i])} – {_fmt(breaks[i + 1])}", colors[i])
                       for i in range(len(breaks) - 1)]
         palette = [_rgba(c) for c in colors]
+    progress.set(65)
     dst_crs = CRS.from_user_input(target_crs)
     dst_t, dst_w, dst_h = calculate_default_transform(src_crs, dst_crs, out_w, out_h, *src_bounds)
     scale = math.sqrt(dst_w * dst_h / max_pixels)
@@ -478,6 +490,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
     out = np.full((dst_h, dst_w), 255, dtype=np.uint8)
     reproject(index, out, src_transform=transform, src_crs=src_crs, src_nodata=255, dst_transform=dst_t,
               dst_crs=dst_crs, dst_nodata=255, resampling=Resampling.nearest)
+    progress.set(85)
     west, north = dst_t * (0, 0)
     east, south = dst_t * (dst_w, dst_h)
     w, s, e, n = transform_bounds(dst_crs, "EPSG:4326", west, south, east, north) if dst_crs.to_epsg() != 4326 \

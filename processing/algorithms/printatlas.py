@@ -3,7 +3,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from qgis.core import (QgsExpressionContextUtils, QgsFeature, QgsField, QgsFillSymbol, QgsLayoutExporter,
+from qgis.core import (QgsExpressionContextUtils, QgsFeature, QgsFeedback, QgsField, QgsFillSymbol, QgsLayoutExporter,
                        QgsLayoutItemMap, QgsLayoutItemPage, QgsLayoutTableColumn, QgsMapLayerLegendUtils, QgsPalLayerSettings,
                        QgsProcessing,
                        QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber,
@@ -21,6 +21,7 @@ from ...risk_plugin import classes as cl
 from ...risk_plugin.atlas import coverage_names, load_coverage, township_summary
 from ...risk_plugin.crs import is_metric, working_crs
 from ...risk_plugin.definitions import webmap as D
+from ...risk_plugin.errors import Cancelled
 from ...risk_plugin.io import atomic_path
 from ..base import RiskMapAlgorithm
 from ..fonts import pdf_family
@@ -42,6 +43,17 @@ def _order_key(layer, style):
     if gtype == QgsWkbTypes.LineGeometry:
         return DRAW_ORDER["line"]
     return DRAW_ORDER["boundary"] if style.key in ("townships", "villages") and style.kind == "base" else DRAW_ORDER["polygon"]
+
+
+def _part(feedback, start, end):
+    """A QgsFeedback for the layout exporter: its page-by-page progress reported as start..end % of the run, and the
+    run's cancel passed on (the exporter stops between pages)."""
+    part = QgsFeedback()
+    part.progressChanged.connect(lambda p: feedback.setProgress(start + (end - start) * p / 100.0))
+    feedback.canceled.connect(part.cancel)
+    if feedback.isCanceled():
+        part.cancel()
+    return part
 
 
 def _font(size, bold=False, family=FONT):
@@ -195,13 +207,17 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         settings.dpi = dpi
         settings.rasterizeWholeImage = False
         settings.textRenderFormat = QgsRenderContext.TextFormatAlwaysText   # searchable, selectable text
+        feedback.pushInfo(f"导出 {n_pages} 页 PDF / exporting {n_pages} PDF pages")
         with atomic_path(pdf) as tmp:
-            result, error = QgsLayoutExporter.exportToPdf(atlas, tmp, settings)
+            result, error = QgsLayoutExporter.exportToPdf(atlas, tmp, settings, _part(feedback, 20, 70 if png_dir else 100))
+            if result == QgsLayoutExporter.Canceled or feedback.isCanceled():
+                raise Cancelled("已取消 / Cancelled")
             if result != QgsLayoutExporter.Success:
                 raise QgsProcessingException(f"PDF 导出失败 / PDF export failed: {error}")
         progress.set(70)
         if png_dir:
-            self._export_pngs(atlas, png_dir, dpi)
+            feedback.pushInfo(f"导出 {n_pages} 页 PNG / exporting {n_pages} PNG pages")
+            self._export_pngs(atlas, png_dir, dpi, _part(feedback, 70, 100))
         progress.set(100)
         return {self.OUTPUT_PDF: pdf, self.OUTPUT_PNG_DIR: png_dir, "PAGES": n_pages,
                 "PEOPLE_OUTSIDE": round(summary.outside, 3) if summary is not None else 0.0}
@@ -356,7 +372,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         legend.refresh()
 
     @staticmethod
-    def _export_pngs(atlas, png_dir, dpi):
+    def _export_pngs(atlas, png_dir, dpi, feedback=None):
         """PNGs into a temporary folder beside png_dir, then moved in: no half-written set of pages."""
         out = Path(png_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -364,7 +380,9 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         try:
             settings = QgsLayoutExporter.ImageExportSettings()
             settings.dpi = dpi
-            result, error = QgsLayoutExporter.exportToImage(atlas, str(tmp / "page"), "png", settings)
+            result, error = QgsLayoutExporter.exportToImage(atlas, str(tmp / "page"), "png", settings, feedback)
+            if result == QgsLayoutExporter.Canceled or (feedback is not None and feedback.isCanceled()):
+                raise Cancelled("已取消 / Cancelled")
             if result != QgsLayoutExporter.Success:
                 raise QgsProcessingException(f"PNG 导出失败 / PNG export failed: {error}")
             for old in out.glob("page_*.png"):
