@@ -172,11 +172,14 @@ def test_every_demo_step_runs_from_its_dialog(desktop, riskmap):
     assert people[0] == pytest.approx(exposure["POPULATION_TOTAL"], rel=1e-6)
     assert people[1] == pytest.approx(exposure["POPULATION_TOTAL"], rel=1e-6)
     assert by_alg["riskmap:printatlas"][0]["PAGES"] == 4
-    # the dialog's progress bar moves forward only, to the end (runs in the background; the atlas blocks the window)
+    # the dialog's progress bar moves forward only, to the end (runs in the background; the atlas blocks the window).
+    # After the run QGIS's own loading of the output layers counts 0 → 100 % again: cut there.
     for r in dialog_runs:
         values = [p for _, p in r["progress"]]
         if r["alg"] != "riskmap:printatlas":
-            assert values and values == sorted(values) and values[-1] == 100.0, (r["alg"], r["title"], values[-5:])
+            assert 100.0 in values, (r["alg"], r["title"], values[-5:])
+            run = values[:values.index(100.0) + 1]
+            assert run == sorted(run), (r["alg"], r["title"], run)
 
 
 def test_outputs_load_in_the_official_colours(desktop):
