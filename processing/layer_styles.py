@@ -55,9 +55,15 @@ def _vector_classes(layer, style):
         return QgsGraduatedSymbolRenderer(style.field, ranges)
     values = list(layer.uniqueValues(layer.fields().indexOf(style.field)))
     idx = cl.match_classes(table, values)
-    cats = sorted(((int(i), v) for i, v in zip(idx, values) if i >= 0), key=lambda t: t[0])
+    cats = [(int(i), v) for i, v in zip(idx, values) if i >= 0]
+    # the classes the data lack are listed too, so the legend is the whole table (and a value added later draws
+    # right); a text field (险情等级 = "大型") gets only the spellings it has
+    numeric = all(isinstance(v, (int, float)) for v in values if v is not None)
+    present = {i for i, _ in cats}
+    cats += [(i, c["value"]) for i, c in enumerate(table["classes"])
+             if i not in present and (numeric or not isinstance(c["value"], (int, float)))]
     seen, categories = set(), []
-    for i, value in cats:
+    for i, value in sorted(cats, key=lambda t: t[0]):
         c = table["classes"][i]
         label = cl.label(c) if i not in seen else f"{cl.label(c)} ({value})"
         seen.add(i)

@@ -139,7 +139,7 @@ def store_style(tmp_path, final_path, feedback=None, title=None):
     try:
         if title:
             _stamp_title(tmp_path, ext, title)
-        return _store_raster(tmp_path) if ext in RASTER_STYLED else _store_vector(tmp_path)
+        return _store_raster(tmp_path, title) if ext in RASTER_STYLED else _store_vector(tmp_path, title)
     except Exception as exc:  # noqa: BLE001 - the output is complete; only its style is missing
         if feedback is not None:
             feedback.pushWarning(f"[{Path(final_path).name}] 样式未能写入 / style not stored: {exc}")
@@ -159,13 +159,14 @@ def _stamp_title(path, ext, title):
         db.commit()
 
 
-def _store_vector(path):
+def _store_vector(path, title=None):
     import pyogrio
     from ..risk_plugin.aliases import label as field_label
     from .layer_styles import style_layer
     written = 0
     for name, _ in pyogrio.list_layers(path):
-        layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+        # recognised by its fields, then by its title and name ("服务范围 / Catchments"), as the web map does
+        layer = QgsVectorLayer(f"{path}|layername={name}", f"{title} {name}" if title else name, "ogr")
         if not layer.isValid():
             continue
         style = style_layer(layer)
@@ -183,9 +184,9 @@ def _store_vector(path):
     return written
 
 
-def _store_raster(path):
+def _store_raster(path, title=None):
     from .layer_styles import style_layer
-    layer = QgsRasterLayer(path, Path(path).stem)
+    layer = QgsRasterLayer(path, f"{title} {Path(path).stem}" if title else Path(path).stem)
     if not layer.isValid():
         return 0
     style_layer(layer)

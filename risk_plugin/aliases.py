@@ -36,12 +36,16 @@ def _schema_fields():
 
 
 HIDDEN = object()
+SHAPEFILE_NAME_LENGTH = 10      # DBF field names are cut to 10 characters
 
 
 def alias(column):
     """The field's spec ({'zh', 'en'} and maybe 'persons', 'classes', 'yesno'), HIDDEN, or None (no alias)."""
     fields = _table()["fields"]
     name = str(column)
+    if name not in fields and len(name) == SHAPEFILE_NAME_LENGTH:     # a shapefile cut 'people_in_hazard' short
+        longer = [k for k in fields if len(k) > len(name) and k.startswith(name)]
+        name = longer[0] if len(longer) == 1 else name
     if name in fields:
         return HIDDEN if fields[name] is None else fields[name]
     for pat in _table().get("patterns", []):

@@ -62,8 +62,10 @@ def support_note(columns, area_km2=None, unit_codes=None):
     (a township's ends in 000)."""
     cols = {str(c).lower() for c in columns}
     if {"grid_row", "grid_col"} <= cols:
-        if area_km2 is not None and len(area_km2):
-            cell = 1000.0 * math.sqrt(float(max(area_km2)))
+        import pandas as pd
+        area = pd.to_numeric(pd.Series(list(area_km2 if area_km2 is not None else [])), errors="coerce").dropna()
+        if len(area) and area.max() > 0:
+            cell = 1000.0 * math.sqrt(float(area.max()))
             cell = round(cell / 10.0) * 10.0 if cell >= 50 else round(cell)
             return f"{cell:g} m 网格", f"{cell:g} m grid cells"
         return "网格", "grid cells"

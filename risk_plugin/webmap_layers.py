@@ -83,10 +83,12 @@ def display_name(source):
 
 
 def _find_column(columns, names):
+    """The first of ``names`` among ``columns`` (case-insensitive), also when a shapefile cut it to 10 characters."""
     lookup = {str(c).strip().lower(): c for c in columns}
     for n in names:
-        if n.strip().lower() in lookup:
-            return lookup[n.strip().lower()]
+        for key in (n.strip().lower(), n.strip().lower()[:10]):
+            if key in lookup:
+                return lookup[key]
     return None
 
 
@@ -205,9 +207,10 @@ def grid_lookup(gdf, idx, rows, geoms_lonlat, labels=()):
     import shapely
     if not {"grid_row", "grid_col", "area_km2"} <= set(gdf.columns) or len(gdf) == 0:
         return None
-    row = gdf["grid_row"].to_numpy(np.int64)
-    col = gdf["grid_col"].to_numpy(np.int64)
-    area = gdf["area_km2"].to_numpy(float)
+    nums = [pd.to_numeric(gdf[c], errors="coerce").to_numpy(float) for c in ("grid_row", "grid_col", "area_km2")]
+    if any(np.isnan(v).any() for v in nums):
+        return None     # not a riskmap grid after all (text in its numbers)
+    row, col, area = nums[0].astype(np.int64), nums[1].astype(np.int64), nums[2]
     whole = area >= area.max() * 0.999
     if whole.sum() < 20:
         return None

@@ -170,11 +170,14 @@ VECTOR_CASES = {  # name: (mutation, same numbers expected when it succeeds)
 
 
 def make_vector(case, path, tmp):
-    gdf = gpd.read_file(path)
+    from riskmap.risk_plugin.io import data_layer
+    layer = data_layer(path) if str(path).endswith(".gpkg") else None   # riskmap GeoPackages also hold layer_styles
+    gdf = gpd.read_file(path, layer=layer)
     if case == "gbk_shapefile":
         import subprocess
         out = tmp / "gbk.shp"
-        subprocess.run(["ogr2ogr", "-lco", "ENCODING=CP936", str(out), str(path)], check=True, capture_output=True)
+        subprocess.run(["ogr2ogr", "-lco", "ENCODING=CP936", str(out), str(path)] + ([layer] if layer else []),
+                       check=True, capture_output=True)
         out.with_suffix(".cpg").unlink(missing_ok=True)
         return out
     out = tmp / f"{case}.gpkg"

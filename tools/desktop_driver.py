@@ -9,6 +9,7 @@ The job (JSON, path in $RISKMAP_DESKTOP_JOB; written by tools/desktop.py) may ho
   dialog's progress reports and the styles of the layers it loaded are recorded;
 - ``cancels``: [{alg, params, after_s, outputs}]: Run, then Cancel after ``after_s`` seconds; how long the
   run took to stop and whether any output file exists;
+- ``open``: [paths] added as the browser adds them (each with its own default style), what draws recorded;
 - ``window``: a PNG of the main window at the end;
 - ``install_help``: read the plugin's missing-packages message, open its dialog, press Copy.
 Any modal message box or dialog is closed and its text recorded (a real user would have had to click it).
@@ -287,6 +288,20 @@ def install_help():
     save()
 
 
+def open_by_hand(paths):
+    """Add files the way the browser does (QGIS loads each file's own default style), and record what draws."""
+    QgsProject.instance().clear()
+    for path in paths:
+        stem = Path(path).stem
+        if path.lower().endswith(RASTERS):
+            layer = iface.addRasterLayer(path, stem)
+        else:
+            layer = iface.addVectorLayer(path, stem, "ogr")
+        REPORT.setdefault("opened", []).append(layer_style(layer) if layer is not None else {"source": path})
+    yield 1.0
+    save()
+
+
 def window(path):
     canvas = iface.mapCanvas()
     canvas.zoomToFullExtent()
@@ -314,6 +329,8 @@ def main():
         phases.append(runs(JOB["runs"]))
     if JOB.get("cancels"):
         phases.append(cancels(JOB["cancels"]))
+    if JOB.get("open"):
+        phases.append(open_by_hand(JOB["open"]))
     if JOB.get("window"):
         phases.append(window(JOB["window"]))
     run_phases(phases)
