@@ -60,6 +60,8 @@ class LayerFieldWrapper(WidgetWrapper):
         self.setValue(current)
 
     def setValue(self, value):  # noqa: N802 (QGIS API)
+        if hasattr(value, "staticValue"):       # the modeler hands over a child parameter source
+            value = value.staticValue()
         self.widget.setEditText("" if value is None else str(value))
 
     def value(self):
