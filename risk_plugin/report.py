@@ -243,31 +243,29 @@ def run_township_report(townships, risk, villages=None, geohazards=None, facilit
         ft = ft.sort_values(["town", "level", "type"], kind="stable")
     progress.set(75)
 
-    # people per level per township in whole persons (risk_plugin.rounding): the finest table is rounded once and
-    # summed up, so a township's villages, its levels, the summary and the county total all add up
+    # people per level per township in whole persons (risk_plugin.rounding): the township × level table is rounded
+    # (each township's levels add up to its rounded total, the townships to the county's), as the atlas, the
+    # reconciliation and the make-demo summary round it; the villages of a township then share each level's
+    # whole persons by the largest remainder, so the village section adds up to the township's
     support = titles.support_note(risk_gdf.columns, area, risk_gdf["unit_code"].tolist()
                                   if "unit_code" in risk_gdf.columns else None) or ("四色图单元", "four-colour units")
-    people_f = level_matrix(risk_town, lv, risk_gdf["people"].to_numpy(float), len(towns))
+    people_i = whole_table(level_matrix(risk_town, lv, risk_gdf["people"].to_numpy(float), len(towns)))
+    buildings_i = whole_table(level_matrix(risk_town, lv, risk_gdf["buildings"].to_numpy(float), len(towns)))
     if vt is not None:
         vt = vt.copy()
-        if unit_support:
-            whole = whole_table(vt[[f"people_l{k}" for k in range(1, 5)]].to_numpy())
-        else:   # villages apportioned from the grid: rounded within each township
-            whole = np.zeros((len(vt), 4), np.int64)
-            for t in np.unique(vt["town"]):
-                sel = (vt["town"] == t).to_numpy()
-                whole[sel] = whole_table(vt.loc[sel, [f"people_l{k}" for k in range(1, 5)]].to_numpy())
+        whole = np.zeros((len(vt), 4), np.int64)
+        bld = np.zeros(len(vt), np.int64)
+        vtown = vt["town"].to_numpy()
+        levels_f = vt[[f"people_l{k}" for k in range(1, 5)]].to_numpy(float)
+        for t in np.unique(vtown):
+            sel = vtown == t
+            for k in range(4):
+                whole[sel, k] = whole_persons(levels_f[sel, k], people_i[t, k] if t >= 0 else None)
+            bld[sel] = whole_persons(vt["buildings"].to_numpy(float)[sel], int(buildings_i[t].sum()) if t >= 0 else None)
         for k in range(4):
             vt[f"persons_l{k + 1}"] = whole[:, k]
         vt["persons"] = whole.sum(axis=1)
-        vt["buildings_whole"] = whole_persons(vt["buildings"].to_numpy())
-    if vt is not None and unit_support:
-        people_i = np.zeros((len(towns), 4), np.int64)
-        inside = vt["town"].to_numpy() >= 0
-        np.add.at(people_i, vt["town"].to_numpy()[inside], whole[inside])
-    else:
-        people_i = whole_table(people_f)
-    buildings_i = whole_table(level_matrix(risk_town, lv, risk_gdf["buildings"].to_numpy(float), len(towns)))
+        vt["buildings_whole"] = bld
     area_lv = level_matrix(risk_town, lv, area, len(towns))
     outside_people = float(risk_gdf["people"].to_numpy(float)[risk_town < 0].sum())
 

@@ -21,9 +21,11 @@ def whole_persons(values, total=None):
     target = int(round(float(v.sum()))) if total is None else int(total)
     base = np.floor(v).astype(np.int64)
     short = target - int(base.sum())
-    if short > 0:
+    if short > 0 and len(v):
         order = np.argsort(-(v - base), kind="stable")      # largest remainder first
-        base[order[:short]] += 1
+        whole, rest = divmod(short, len(v))                  # (a total above the values' own: spread evenly)
+        base += whole
+        base[order[:rest]] += 1
     elif short < 0:                                          # a smaller total was asked for: take from the smallest
         order = np.argsort(v - base, kind="stable")
         take = order[base[order] > 0][:(-short)]

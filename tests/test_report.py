@@ -256,6 +256,11 @@ def test_report_reconciles_grid_and_villages(demo_report):
         assert sub.loc["合计 / Total", gcol] - sub.loc["合计 / Total", vcol] == sub.loc["合计 / Total",
                                                                                   rec.columns[-1]]
     assert (county[rec.columns[-1]] != 0).any()       # the supports do differ per level: that is why the sheet is there
+    # the villages column, per level for the county, as make demo's summary counts it (township × level rounded)
+    v = gpd.read_file(villages["OUTPUT"], layer="fourcolor_villages")
+    vt = pd.pivot_table(v, values="people", index="township_code", columns="risk_level", aggfunc="sum",
+                        fill_value=0.0).reindex(columns=[1, 2, 3, 4], fill_value=0.0)
+    assert [county.loc[lv, vcol] for lv in levels] == list(whole_table(vt.to_numpy()).sum(axis=0))
     ws = openpyxl.load_workbook(d / "township_report.xlsx")["口径对照 reconcile"]
     assert "网格每格一个等级" in ws.cell(row=2, column=1).value
     assert ws.freeze_panes == "D5" and ws.page_setup.paperSize == 9
