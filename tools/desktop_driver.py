@@ -295,8 +295,9 @@ def open_by_hand(paths):
         stem = Path(path).stem
         if path.lower().endswith(RASTERS):
             layer = iface.addRasterLayer(path, stem)
-        else:
-            layer = iface.addVectorLayer(path, stem, "ogr")
+        else:       # a GeoPackage's layer as the browser adds it (the file itself: QGIS asks which table)
+            uri = f"{path}|layername={stem}" if path.lower().endswith(".gpkg") else path
+            layer = iface.addVectorLayer(uri, stem, "ogr")
         REPORT.setdefault("opened", []).append(layer_style(layer) if layer is not None else {"source": path})
     yield 1.0
     save()
