@@ -37,11 +37,49 @@ def missing():
     return [pip for mod, pip in REQUIRED.items() if importlib.util.find_spec(mod) is None]
 
 
-def install_command():
-    return (f"cd {HERE} && make setup   # 或 / or: /usr/bin/python3 -m pip install --break-system-packages "
-            f"--no-binary shapely,pyogrio,rasterio -r {HERE / 'requirements.txt'}")
+def platform_name():
+    """'windows' (QGIS from OSGeo4W or the standalone installer), 'debian' (Debian / Ubuntu) or 'other'."""
+    if sys.platform.startswith("win"):
+        return "windows"
+    if Path("/etc/debian_version").exists():
+        return "debian"
+    return "other"
 
 
-def message(names):
+def install_command(names=None, platform=None):
+    """The command that installs the missing packages on this platform, as one line to paste.
+
+    Debian: the project's own Makefile (Debian packages as root, then the pinned libraries built against Debian's
+    GDAL/PROJ/GEOS into .venv beside the plugin, where the plugin finds them). Windows: pip in the OSGeo4W Shell
+    (QGIS's own Python), into the user's site-packages; not tested by this project (README)."""
+    platform = platform or platform_name()
+    names = list(names or REQUIRED.values())
+    if platform == "debian":
+        return f"sudo make -C '{HERE}' debs && make -C '{HERE}' venv"
+    if platform == "windows":
+        return "python -m pip install --user " + " ".join(names)
+    return f"{Path(sys.executable).name} -m pip install --user " + " ".join(names)
+
+
+def where_to_run(platform=None):
+    platform = platform or platform_name()
+    if platform == "windows":
+        return ("在“OSGeo4W Shell”中运行 (开始菜单 → QGIS → OSGeo4W Shell), 然后重启 QGIS / "
+                "run it in the OSGeo4W Shell (Start menu → QGIS → OSGeo4W Shell), then restart QGIS")
+    if platform == "debian":
+        return "在终端中运行, 然后重启 QGIS / run it in a terminal, then restart QGIS"
+    return "用 QGIS 自带的 Python 运行, 然后重启 QGIS / run it with QGIS's own Python, then restart QGIS"
+
+
+def message(names, platform=None):
+    """One line for the message bar: what is missing and the full command."""
     return (f"风险图插件缺少 Python 依赖 / The Risk maps plugin is missing Python packages: {', '.join(names)}. "
-            f"安装 / Install: {install_command()}")
+            f"安装 / Install: {install_command(names, platform)}")
+
+
+def details(names, platform=None):
+    """The text of the install dialog: missing packages, the command, where to run it, the README section."""
+    return (f"缺少 / Missing: {', '.join(names)}\n\n"
+            f"安装命令 / Install command:\n{install_command(names, platform)}\n\n"
+            f"{where_to_run(platform)}\n\n"
+            f"说明见 / See: {HERE / 'README.md'} (安装 / Installing)")

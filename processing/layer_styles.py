@@ -55,9 +55,15 @@ def _vector_classes(layer, style):
         return QgsGraduatedSymbolRenderer(style.field, ranges)
     values = list(layer.uniqueValues(layer.fields().indexOf(style.field)))
     idx = cl.match_classes(table, values)
-    cats = sorted(((int(i), v) for i, v in zip(idx, values) if i >= 0), key=lambda t: t[0])
+    cats = [(int(i), v) for i, v in zip(idx, values) if i >= 0]
+    # the classes the data lack are listed too, so the legend is the whole table (and a value added later draws
+    # right); a text field (险情等级 = "大型") gets only the spellings it has
+    numeric = all(isinstance(v, (int, float)) for v in values if v is not None)
+    present = {i for i, _ in cats}
+    cats += [(i, c["value"]) for i, c in enumerate(table["classes"])
+             if i not in present and (numeric or not isinstance(c["value"], (int, float)))]
     seen, categories = set(), []
-    for i, value in cats:
+    for i, value in sorted(cats, key=lambda t: t[0]):
         c = table["classes"][i]
         label = cl.label(c) if i not in seen else f"{cl.label(c)} ({value})"
         seen.add(i)
@@ -81,6 +87,11 @@ def _vector_base(layer, key):
     if key == "other":
         return None     # keep the layer's own style
     alpha = int(255 * st.get("fill_opacity", 0.5))
+    if gtype == QgsWkbTypes.PolygonGeometry and "outline" in st:      # catchments: light fill, dashed outline
+        sym = QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": st["outline"], "outline_width": "0.4",
+                                          "outline_style": "dash" if st.get("dash") else "solid"})
+        sym.setColor(qcolor(st.get("color", st["outline"]), alpha))
+        return QgsSingleSymbolRenderer(sym)
     return QgsSingleSymbolRenderer(symbol(gtype, st.get("color", "#666666"), alpha))
 
 
@@ -105,6 +116,18 @@ def _raster(layer, style):
     return QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
 
 
+def layer_title(layer, style=None):
+    """The layer's human bilingual title, as the web map gives it (risk_plugin.titles): stamped in the file, the
+    user's own layer name, or what the layer is; a four-colour layer says what it counts on."""
+    from ..risk_plugin.titles import layer_title as title
+    if isinstance(layer, QgsRasterLayer):
+        return title(layer.source(), style, layer.name())
+    fields = [f.name() for f in layer.fields()]
+    area = [layer.maximumValue(fields.index("area_km2"))] if "area_km2" in fields else None
+    codes = list(layer.uniqueValues(fields.index("unit_code"), 5000)) if "unit_code" in fields else None
+    return title(layer.source(), style, layer.name(), fields, area, codes)
+
+
 def style_layer(layer):
     """Give ``layer`` its riskmap style; returns the Styling used (a layer of kind 'other' keeps its own)."""
     style = recognise_layer(layer)
@@ -121,4 +144,4 @@ def style_layer(layer):
     return style
 
 
-__all__ = ["style_layer", "recognise_layer", "qcolor", "symbol", "Styling"]
+__all__ = ["style_layer", "recognise_layer", "layer_title", "qcolor", "symbol", "Styling"]

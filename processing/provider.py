@@ -1,5 +1,6 @@
 """The 'riskmap' Processing provider. Algorithms are discovered from
-processing/algorithms/*.py: every RiskMapAlgorithm subclass found there is registered."""
+processing/algorithms/*.py: every RiskMapAlgorithm subclass found there is registered, in workflow order
+(processing/workflow.py)."""
 import importlib
 import inspect
 import pkgutil
@@ -8,13 +9,14 @@ from pathlib import Path
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from . import workflow
 from .base import RiskMapAlgorithm
 
 ICON = str(Path(__file__).resolve().parent.parent / "icon.svg")
 
 
 def algorithm_classes():
-    """All algorithm classes, sorted by id."""
+    """All algorithm classes, in workflow order (stage, then ORDER, then id)."""
     from . import algorithms
     found = {}
     for info in pkgutil.iter_modules(algorithms.__path__):
@@ -22,7 +24,7 @@ def algorithm_classes():
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, RiskMapAlgorithm) and cls is not RiskMapAlgorithm and cls.ALG_ID:
                 found[cls.ALG_ID] = cls
-    return [found[k] for k in sorted(found)]
+    return workflow.in_order(found.values())
 
 
 class RiskMapProvider(QgsProcessingProvider):

@@ -75,12 +75,16 @@ class CatchmentStyle(QgsProcessingLayerPostProcessorInterface):
     _keep = []
 
     def postProcessLayer(self, layer, context, feedback):
+        from .styling import stored_style
+        if stored_style(layer):         # the style stored with the file (processing/styling.py store_style)
+            layer.triggerRepaint()
+            return
         st = base_style("catchments")
         alpha = int(255 * float(st.get("fill_opacity", 0.15)))
         color = st["color"].lstrip("#")
         rgb = ",".join(str(int(color[i:i + 2], 16)) for i in (0, 2, 4))
         sym = QgsFillSymbol.createSimple({"color": f"{rgb},{alpha}", "outline_color": st.get("outline", st["color"]),
-                                          "outline_width": "0.3"})
+                                          "outline_width": "0.3", "outline_style": "dash" if st.get("dash") else "solid"})
         layer.setRenderer(QgsSingleSymbolRenderer(sym))
         layer.triggerRepaint()
 

@@ -6,7 +6,7 @@ township outlines end on top.
 """
 from qgis.core import QgsProcessingContext, QgsProcessingLayerPostProcessorInterface, QgsProject
 
-from .styling import apply_style
+from .styling import apply_style, stored_style
 
 
 def raise_to_top(project, layer_ids):
@@ -33,7 +33,8 @@ class StackedStyle(QgsProcessingLayerPostProcessorInterface):
         self.key, self.field, self.on_top = key, field, on_top
 
     def postProcessLayer(self, layer, context, feedback):
-        apply_style(layer, self.key, self.field)
+        if not stored_style(layer):     # the style the file carries, as when the layer is added by hand
+            apply_style(layer, self.key, self.field)
         if self.on_top:
             StackedStyle._on_top.append(layer.id())
         project = context.project() or QgsProject.instance()

@@ -1,4 +1,5 @@
-"""QGIS renderers built from styles/classes.json, applied when outputs load."""
+"""QGIS renderers built from styles/classes.json, applied when outputs load and stored with them."""
+import contextlib
 import json
 from pathlib import Path
 
@@ -76,6 +77,14 @@ def outline(layer, key):
     return QgsSingleSymbolRenderer(sym)
 
 
+def stored_style(layer):
+    """Load the style stored with the file (store_style below) as the layer's style; False when it has none."""
+    if isinstance(layer, QgsVectorLayer) and not layer.dataProvider().isSaveAndLoadStyleToDatabaseSupported():
+        return False
+    _, ok = layer.loadDefaultStyle()
+    return bool(ok)
+
+
 def apply_style(layer, key, field=None):
     """Style a loaded layer by class table ``key`` (or a base layer key)."""
     if isinstance(layer, QgsRasterLayer):
@@ -97,10 +106,93 @@ class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
         self.key, self.field = key, field
 
     def postProcessLayer(self, layer, context, feedback):
-        apply_style(layer, self.key, self.field)
+        if not stored_style(layer):     # the style the file carries, as when the layer is added by hand
+            apply_style(layer, self.key, self.field)
 
     @classmethod
     def create(cls, key, field=None):
         inst = cls(key, field)
         cls._keep.append(inst)
         return inst
+
+
+# --- styles stored with the outputs ------------------------------------------------------------------------------
+VECTOR_STYLED = (".gpkg",)
+RASTER_STYLED = (".tif", ".tiff")
+STYLE_NAME = "riskmap"
+
+
+def store_style(tmp_path, final_path, feedback=None, title=None):
+    """Store the riskmap style (and ``title``) in a just-written output, before it moves into place
+    (risk_plugin.io.on_output).
+
+    GeoPackage: every layer gets its style as the default in the file's layer_styles table (what QGIS loads when
+    the layer is added by hand, from the browser or by another program's QGIS). GeoTIFF: a .qml beside it, which
+    QGIS loads as the raster's default style. The renderer is processing/layer_styles.py's, from
+    styles/classes.json, recognised the way the web map and the atlas recognise the layer; a layer with no riskmap
+    style ('other') keeps QGIS's default. Returns the number of styles written. A style that cannot be written is
+    reported as a warning and never costs the data. ``title`` (bilingual, e.g. the output parameter's description)
+    is what risk_plugin.titles reads for the web map and the atlas: gpkg_contents.identifier, or the TITLE tag."""
+    ext = Path(final_path).suffix.lower()
+    if ext not in VECTOR_STYLED + RASTER_STYLED:
+        return 0
+    try:
+        if title:
+            _stamp_title(tmp_path, ext, title)
+        return _store_raster(tmp_path, title) if ext in RASTER_STYLED else _store_vector(tmp_path, title)
+    except Exception as exc:  # noqa: BLE001 - the output is complete; only its style is missing
+        if feedback is not None:
+            feedback.pushWarning(f"[{Path(final_path).name}] 样式未能写入 / style not stored: {exc}")
+        return 0
+
+
+def _stamp_title(path, ext, title):
+    if ext in RASTER_STYLED:
+        import rasterio
+        with rasterio.open(path, "r+") as dst:
+            dst.update_tags(TITLE=title)
+        return
+    import sqlite3
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("update gpkg_contents set identifier = ? where data_type in ('features', 'tiles', '2d-gridded-coverage')"
+                   " and table_name not in ('layer_styles', 'qgis_projects')", (title,))
+        db.commit()
+
+
+def _store_vector(path, title=None):
+    import pyogrio
+    from ..risk_plugin.aliases import label as field_label
+    from .layer_styles import style_layer
+    written = 0
+    for name, _ in pyogrio.list_layers(path):
+        # recognised by its fields, then by its title and name ("服务范围 / Catchments"), as the web map does
+        layer = QgsVectorLayer(f"{path}|layername={name}", f"{title} {name}" if title else name, "ogr")
+        if not layer.isValid():
+            continue
+        style = style_layer(layer)
+        if style.kind == "base" and style.key == "other":
+            continue
+        for i, f in enumerate(layer.fields()):       # the attribute table and identify results read by alias too
+            alias = field_label(f.name())
+            if alias:
+                layer.setFieldAlias(i, alias)
+        error = layer.saveStyleToDatabase(STYLE_NAME, f"riskmap: {style.kind} {style.key}", True, "")
+        if error:
+            raise RuntimeError(error)
+        written += 1
+        del layer           # release the file before it is moved (Windows)
+    return written
+
+
+def _store_raster(path, title=None):
+    from .layer_styles import style_layer
+    layer = QgsRasterLayer(path, f"{title} {Path(path).stem}" if title else Path(path).stem)
+    if not layer.isValid():
+        return 0
+    style_layer(layer)
+    qml = str(Path(path).with_suffix(".qml"))
+    message, ok = layer.saveNamedStyle(qml)
+    del layer
+    if not ok:
+        raise RuntimeError(message)
+    return 1

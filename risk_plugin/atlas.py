@@ -27,6 +27,7 @@ from .definitions import webmap as D
 from .errors import input_error
 from .inputs import VectorInput, load_vectors
 from .io import read_vector
+from .rounding import whole_table
 from .validation import find_field, load_schema
 from .webmap_layers import recognise
 
@@ -35,9 +36,15 @@ from .webmap_layers import recognise
 class Summary:
     table_key: str              # class table in styles/classes.json
     wide: pd.DataFrame          # index = coverage fid; columns: name, one per class (label), total
-    long: pd.DataFrame          # unit (fid), name, class (label), people, share (%)
+    long: pd.DataFrame          # unit (fid), name, class (label), people, persons (whole), share (% of persons)
     outside: float              # people in the source outside every township
     source_kind: str            # 'features' or 'wide'
+    support: tuple = None       # (中文, English) of what the source counts on, e.g. ('100 m 网格', '100 m grid cells')
+
+    def title(self):
+        """'分等级人口 (100 m 网格) / People per level (100 m grid cells)'."""
+        from .titles import with_support
+        return with_support("分等级人口 / People per level", self.support)
 
 
 def load_coverage(source, name_field=None):
@@ -155,15 +162,20 @@ def township_summary(coverage, source, name_field=None, people_field=None):
     wide = pd.DataFrame(grid[:, keep], index=cov.index, columns=[labels[i] for i in keep])
     wide.insert(0, "name", names.to_numpy())
     wide["total"] = grid.sum(axis=1)
+    # whole persons: each township's row adds up to its rounded total, the townships to the county's
+    persons = whole_table(grid[:, keep])
     rows = []
-    for fid, row in wide.iterrows():   # a few townships × 4 classes: the table the layout shows
-        for i in keep:
-            people_i = row[labels[i]]
-            share = 100.0 * people_i / row["total"] if row["total"] > 0 else 0.0
+    for t, (fid, row) in enumerate(wide.iterrows()):   # a few townships × 4 classes: the table the layout shows
+        whole = int(persons[t].sum())
+        for j, i in enumerate(keep):
             rows.append({"unit": int(fid), "name": row["name"], "class": labels[i], "color": table["classes"][i]["color"][:7],
-                         "people": float(people_i), "share": share})
+                         "people": float(row[labels[i]]), "persons": int(persons[t, j]),
+                         "share": 100.0 * persons[t, j] / whole if whole > 0 else 0.0})
     long = pd.DataFrame(rows)
-    return Summary(key, wide, long, float(total - grid.sum()), kind)
+    from .titles import support_note
+    area = src["area_km2"].to_numpy() if "area_km2" in src.columns else None
+    codes = src["unit_code"].tolist() if "unit_code" in src.columns else None
+    return Summary(key, wide, long, float(total - grid.sum()), kind, support_note(src.columns, area, codes))
 
 
 def _by_area(geoms, towns):

@@ -198,7 +198,10 @@ LEVEL_HEADERS = {"township_code": "乡镇代码 township code", "township_name":
 
 
 def levels_table(out, townships):
-    """Area, people and buildings per township × level (every level listed), plus a county total."""
+    """Area, people and buildings per township × level (every level listed), plus a county total. People are
+    whole persons: each township's levels add up to its rounded total, the townships to the county's
+    (risk_plugin.rounding, the same as the report and the atlas)."""
+    from .rounding import whole_table
     table = class_tables.class_table("risk_levels")["classes"]
     towns = [(str(c), str(n)) for c, n in zip(townships["code"], townships["name"])] if townships is not None else []
     keys = out[["township_code", "township_name"]].drop_duplicates().itertuples(index=False, name=None)
@@ -206,19 +209,24 @@ def levels_table(out, townships):
     agg = out.groupby(["township_code", "township_name", "risk_level"], dropna=False).agg(
         supports=("risk_level", "size"), area_km2=("area_km2", "sum"), people=("people", "sum"),
         buildings=("buildings", "sum"))
+    levels = [int(c["value"]) for c in table]
+    people = np.array([[float(agg.loc[(code, name, lv), "people"]) if (code, name, lv) in agg.index else 0.0
+                        for lv in levels] for code, name in towns]).reshape(len(towns), len(levels))
+    persons = whole_table(people) if len(towns) else np.zeros((0, len(levels)), np.int64)
     rows = []
-    for code, name in towns + [("", "全县合计 / total")]:
-        for cls in table:
+    for t, (code, name) in enumerate(towns + [("", "全县合计 / total")]):
+        for j, cls in enumerate(table):
             lv = int(cls["value"])
-            if code == "" and name.startswith("全县"):
+            if t == len(towns):
                 sub = out[out["risk_level"] == lv]
-                vals = (len(sub), sub["area_km2"].sum(), sub["people"].sum(), sub["buildings"].sum())
+                vals = (len(sub), sub["area_km2"].sum(), int(persons[:, j].sum()), sub["buildings"].sum())
             else:
                 key = (code, name, lv)
                 vals = tuple(agg.loc[key]) if key in agg.index else (0, 0.0, 0.0, 0)
+                vals = (vals[0], vals[1], int(persons[t, j]), vals[3])
             rows.append({"township_code": code, "township_name": name, "risk_level": lv, "risk_zh": cls["zh"],
                          "risk_en": cls["en"], "supports": int(vals[0]), "area_km2": round(float(vals[1]), 4),
-                         "people": round(float(vals[2]), 1), "buildings": int(vals[3])})
+                         "people": int(vals[2]), "buildings": int(vals[3])})
     return pd.DataFrame(rows)
 
 
@@ -234,6 +242,7 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
     AREA_KM2_LEVEL_1..4 and SUPPORTS."""
     progress = ensure(progress)
     check_choice("SUPPORT", support, D.SUPPORTS)
+    progress.info("读取并检查输入图层 / reading and checking the inputs")
     m = parse_matrix(matrix)
     for w in matrix_warnings(m):
         progress.info(w)
@@ -328,10 +337,13 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
         data["grid_row"], data["grid_col"] = sup["row"].to_numpy(), sup["col"].to_numpy()
     out = gpd.GeoDataFrame(data, geometry=list(sup.geometry.values), crs=wcrs)
     tab = levels_table(out, towns)
-    progress.check()
+    progress.set(91)
     target = output_crs or _input_crs(townships, units, support, inp)
     if output:
-        write_vector(out.to_crs(target), output)
+        progress.info(f"写出 {n} 个图斑 / writing {n} supports")
+        final = out.to_crs(target)
+        progress.set(93)
+        write_vector(final, output, progress=progress.sub(93, 99))
     if output_table:
         t = tab.rename(columns=LEVEL_HEADERS)
         if str(output_table).lower().endswith(".xlsx"):

@@ -8,9 +8,10 @@ import numpy as np
 
 from .encoding import _redecode, dbf_encoding
 from .errors import input_error
-from .outputs import SHAPEFILE_SIDECARS, OutputError, atomic_path, output_transaction  # noqa: F401 (re-exported)
+from .outputs import SHAPEFILE_SIDECARS, OutputError, atomic_path, on_output, output_transaction  # noqa: F401 (re-exported)
 from .tables import write_sheets, write_table  # noqa: F401 (re-exported)
 
+GPKG_SYSTEM_TABLES = ("layer_styles", "qgis_projects")
 VECTOR_DRIVERS = {".gpkg": "GPKG", ".shp": "ESRI Shapefile", ".geojson": "GeoJSON", ".json": "GeoJSON",
                   ".fgb": "FlatGeobuf", ".csv": "CSV"}
 
@@ -31,16 +32,31 @@ def split_source(source):
     return path, layer
 
 
+def data_layer(gpkg):
+    """The first data layer of a GeoPackage, passing over QGIS's layer_styles table (which QGIS writes into every
+    GeoPackage whose style is saved, riskmap outputs included); None if the file cannot be listed."""
+    import pyogrio
+    try:
+        names = [name for name, _ in pyogrio.list_layers(gpkg)]
+    except Exception:  # noqa: BLE001 - read_file reports the problem with the file
+        return None
+    data = [n for n in names if n not in GPKG_SYSTEM_TABLES]
+    return data[0] if data else None
+
+
 def _pick_layer(path, label):
-    """The layer to read from a multi-layer file when none was named: the first, with a notice."""
+    """The layer to read from a multi-layer file when none was named: the first data layer (QGIS's
+    layer_styles table passed over), with a notice when there are several."""
     import pyogrio
     from . import notices
     try:
         layers = pyogrio.list_layers(path)
     except Exception:  # noqa: BLE001 - unreadable files are reported by the read itself
         return None
-    if len(layers) > 1:
-        names = [str(n) for n in layers[:, 0]]
+    names = [str(n) for n in layers[:, 0] if str(n) not in GPKG_SYSTEM_TABLES]
+    if len(names) == 1 and len(layers) > 1:
+        return names[0]
+    if len(names) > 1:
         notices.warn(label, f"文件含 {len(names)} 个图层 {names}, 未指定图层名, 使用第一个 '{names[0]}'",
                      f"the file holds {len(names)} layers {names} and none was named; using the first, '{names[0]}'",
                      f"用 {Path(path).name}|layername=<图层名> 指定", f"name one as {Path(path).name}|layername=<layer>")
@@ -133,8 +149,12 @@ def _fid_safe(gdf, driver, label):
     return gdf, bool(named and unique_int)
 
 
-def write_vector(gdf, path, layer=None):
-    """Write a GeoDataFrame atomically; the driver follows the extension."""
+WRITE_CHUNK = 50_000     # features per write when progress is reported (a 360 000-cell grid: 8 steps)
+
+
+def write_vector(gdf, path, layer=None, progress=None):
+    """Write a GeoDataFrame atomically; the driver follows the extension. With ``progress`` a large GeoPackage is
+    written in chunks of WRITE_CHUNK features (appended), reporting after each, and cancel is honoured between."""
     ext = Path(path).suffix.lower()
     driver = VECTOR_DRIVERS.get(ext, "GPKG")
     gdf, with_index = _fid_safe(gdf, driver, layer_name(path))
@@ -142,7 +162,15 @@ def write_vector(gdf, path, layer=None):
         kwargs = {"layer": layer or Path(path).stem} if driver == "GPKG" else {}
         if driver == "ESRI Shapefile":
             kwargs["encoding"] = "UTF-8"
-        gdf.to_file(tmp, driver=driver, engine="pyogrio", index=with_index, **kwargs)
+        if progress is None or driver != "GPKG" or len(gdf) <= WRITE_CHUNK:
+            gdf.to_file(tmp, driver=driver, engine="pyogrio", index=with_index, **kwargs)
+        else:
+            for start in range(0, len(gdf), WRITE_CHUNK):
+                progress.set(100.0 * start / len(gdf))
+                gdf.iloc[start:start + WRITE_CHUNK].to_file(tmp, driver=driver, engine="pyogrio", index=with_index,
+                                                             append=start > 0, **kwargs)
+        if progress is not None:
+            progress.set(100.0)
     return str(path)
 
 

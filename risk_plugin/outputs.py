@@ -78,6 +78,20 @@ class OutputTransaction:
 
 
 _TRANSACTION = contextvars.ContextVar("riskmap_output_transaction", default=None)
+_ON_OUTPUT = contextvars.ContextVar("riskmap_on_output", default=())
+
+
+@contextlib.contextmanager
+def on_output(hook):
+    """Within this block, call ``hook(tmp_path, final_path)`` for every file written through :func:`atomic_path`,
+    once it is complete and before it moves into place; files the hook writes beside ``tmp_path`` (a .qml) move
+    with it. The Processing layer stores each output's style this way (processing/styling.py), so the engine needs
+    no QGIS and a file never appears without its style."""
+    token = _ON_OUTPUT.set(_ON_OUTPUT.get() + (hook,))
+    try:
+        yield
+    finally:
+        _ON_OUTPUT.reset(token)
 
 
 @contextlib.contextmanager
@@ -114,7 +128,7 @@ def atomic_path(final_path):
 
     On any exception the temporary file(s) are removed and ``final_path`` is left
     as it was. Shapefile sidecars move together. Inside :func:`output_transaction` a later failure
-    of the same run also takes this output back. A folder that cannot be written to gives an
+    of the same run also takes this output back. Hooks of :func:`on_output` run just before the move. A folder that cannot be written to gives an
     OutputError naming the path, not a PermissionError.
     """
     final = Path(final_path)
@@ -132,6 +146,8 @@ def atomic_path(final_path):
             if getattr(exc, "errno", None) in _WRITE_ERRNOS:
                 raise _output_error(final, exc) from exc
             raise
+        for hook in _ON_OUTPUT.get():
+            hook(str(tmp), str(final))
         produced = sorted(tmpdir.iterdir())
         if not produced:
             raise RuntimeError(f"nothing was written for {final}")

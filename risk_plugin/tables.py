@@ -98,6 +98,13 @@ def write_sheets(sheets, path):
             for name, df in sheets.items():
                 excel_safe(df, f"{label}|{name}").to_excel(writer, sheet_name=str(name)[:31], index=False)
             protect_formulas(writer.book)
+        _format_xlsx(tmp)
     return str(path)
+
+
+def _format_xlsx(path):
+    """Widths, frozen headers, filters, number formats, four-colour fills, A4 print setup (xlsx_format)."""
+    from .xlsx_format import format_workbook
+    format_workbook(path)
 
 

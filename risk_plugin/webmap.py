@@ -124,7 +124,8 @@ def _base_style(key, family):
     if key in ("townships", "villages"):
         dash = None if key == "townships" else "4 3"
         return {"color": color, "weight": BASE_LINE[key], "fill": False, "opacity": 0.9, "dashArray": dash}
-    return {"color": color, "weight": 1, "fillColor": st.get("color", color), "fillOpacity": st.get("fill_opacity", 0.2)}
+    return {"color": color, "weight": 1.2, "fillColor": st.get("color", color), "fillOpacity": st.get("fill_opacity", 0.2),
+            "dashArray": st.get("dash")}
 
 
 def _pane(layer):
@@ -226,11 +227,12 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
     prepared = []
     for i, (src, name) in enumerate(specs):
         progress.set(80.0 * i / len(specs))
-        name = name or display_name(src)
+        progress.info(f"图层 / layer {i + 1}/{len(specs)}: {display_name(src)}")
+        part = progress.sub(80.0 * i / len(specs), 80.0 * (i + 1) / len(specs))
         if is_raster(src):
-            prepared.append(prepare_raster(str(src), name, target_crs, simplify_tolerance))
+            prepared.append(prepare_raster(str(src), name, target_crs, simplify_tolerance, progress=part))
         else:
-            lay = prepare_vector(str(src), name, simplify_tolerance)
+            lay = prepare_vector(str(src), name, simplify_tolerance, progress=part)
             for note in lay.notes:
                 progress.info(note)
             prepared.append(lay)
@@ -323,6 +325,7 @@ def export_webmap(layers, output, title=DEFAULT_TITLE, source="", basemap="none"
         "L.control.scale({metric: true, imperial: false, maxWidth: 160, position: 'bottomleft'}).addTo(riskmapMap);\n"
         "riskmap.control(riskmapMap, document.getElementById('riskmap-legend'), 'bottomleft');\n"
         "riskmap.syncLegend(riskmapMap, [" + sync + "]);\n"
+        "riskmap.popupsClearOfControls(riskmapMap);\n"
         "{% endmacro %}")
     m.add_child(furniture, name="riskmap_furniture_js")
 
@@ -348,12 +351,15 @@ def _radius(n):
 def _shown(lay, prepared):
     """Whether a layer is on when the page opens (all are in the layer control).
 
-    Off at first: point layers with more than D.SHOW_MAX_POINTS points (every building), and hazard rasters
-    when the map has a four-colour risk layer, which covers the same ground and is the briefing's headline.
+    Off at first: point layers with more than D.SHOW_MAX_POINTS points (every building), hazard rasters
+    when the map has a four-colour risk layer, which covers the same ground and is the briefing's headline, and
+    shelter catchments, which would veil the risk colours (D.START_HIDDEN).
     """
     if hasattr(lay, "png"):
         return not any(getattr(o, "style", None) and o.style.key == "risk_levels" and hasattr(o, "family")
                        for o in prepared)
+    if lay.style.kind == "base" and lay.style.key in D.START_HIDDEN:
+        return False
     return not (lay.family == "point" and len(lay) > D.SHOW_MAX_POINTS)
 
 
@@ -384,7 +390,11 @@ class _VectorLayer(Layer):
             classes = None
             if lay.style.key in ("townships", "villages"):
                 opts["popup"] = False  # outlines only: clicks fall through to the layers below
-        data = "{g:[" + ",".join(lay.geometries) + "],c:" + js_json(classes) + ",v:" + js_json(lay.popup_rows) + "}"
+                opts["interactive"] = False
+        if lay.lookup is not None:     # a dissolved grid: drawn merged, a click finds its cell (webmap.js gridClick)
+            opts["popup"], opts["interactive"] = False, False
+        data = ("{g:[" + ",".join(lay.geometries) + "],c:" + js_json(classes) + ",v:" + js_json(lay.popup_rows) +
+                ",k:" + js_json(lay.lookup) + "}")
         data = data.replace("<", "\\u003c").replace(">", "\\u003e")   # geometries are numbers; belt and braces
         self._data, self._opts = data, js_json(opts)
         self._template = Template("{% macro script(this, kwargs) %}"

@@ -57,6 +57,7 @@ class VectorLayer:
     label_column: Optional[int] = None  # popup column used as a permanent label (townships)
     dissolved: bool = False
     notes: List[str] = field(default_factory=list)
+    lookup: Optional[dict] = None       # a dissolved grid's cells, found by where the user clicks (grid_lookup)
 
     def __len__(self):
         return len(self.geometries)
@@ -83,10 +84,12 @@ def display_name(source):
 
 
 def _find_column(columns, names):
+    """The first of ``names`` among ``columns`` (case-insensitive), also when a shapefile cut it to 10 characters."""
     lookup = {str(c).strip().lower(): c for c in columns}
     for n in names:
-        if n.strip().lower() in lookup:
-            return lookup[n.strip().lower()]
+        for key in (n.strip().lower(), n.strip().lower()[:10]):
+            if key in lookup:
+                return lookup[key]
     return None
 
 
@@ -133,7 +136,13 @@ def _family(geoms):
 
 
 def _popup_columns(gdf, style):
-    cols = [c for c in gdf.columns if c != gdf.geometry.name and str(c).lower() not in D.HIDDEN_FIELDS]
+    """The fields a popup shows, by their aliases only (risk_plugin.aliases): names first, then the rest in the
+    layer's order. Not shown: fields with no alias, styling helpers, and the class field itself, whose class label
+    heads the popup (a range table's value is shown: the label gives only its range)."""
+    from . import aliases
+    range_class = style.kind == "classes" and cl.is_range_table(cl.class_table(style.key))
+    cols = [c for c in gdf.columns if c != gdf.geometry.name and str(c).lower() not in D.HIDDEN_FIELDS
+            and aliases.label(c) is not None and (c != style.field or range_class)]
     names = [c for n in D.NAME_FIELDS for c in cols if str(c).strip().lower() == n.lower()]
     first = list(dict.fromkeys(names + ([style.field] if style.field in cols else [])))
     ordered = first + [c for c in cols if c not in first]
@@ -141,10 +150,17 @@ def _popup_columns(gdf, style):
 
 
 def _popup_values(df):
-    """Plain JSON-able values: floats rounded to 2 decimals, dates and other objects as text."""
+    """Plain JSON-able values as a reader sees them (risk_plugin.aliases.readable: whole persons, class labels,
+    是/否); other floats rounded to 2 decimals, dates and other objects as text."""
+    from . import aliases
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
+        spec = aliases.alias(col)
         s = df[col]
+        if spec not in (None, aliases.HIDDEN) and any(spec.get(k) for k in ("persons", "yesno", "classes")) \
+                and not (spec.get("classes") and cl.is_range_table(cl.class_table(spec["classes"]))):
+            out[col] = pd.Series(aliases.readable(spec, s), index=df.index, dtype=object)
+            continue
         if pd.api.types.is_bool_dtype(s):
             s = s.map({True: "是 / yes", False: "否 / no"})
         elif pd.api.types.is_float_dtype(s):
@@ -161,6 +177,78 @@ def _popup_values(df):
         out[col] = s
     obj = out.astype(object)
     return obj.where(out.notna(), None).to_numpy().tolist()
+
+
+def _columnar(rows, n_cols):
+    """Popup rows as one list per column, text columns dictionary-encoded ({'d': values, 'i': codes}): a grid of
+    100 000 cells repeats its township names and class labels, and this keeps the page small."""
+    cols = []
+    for j in range(n_cols):
+        values = [r[j] for r in rows]
+        if all(v is None or isinstance(v, (int, float)) for v in values):
+            cols.append(values)
+        else:
+            uniques = list(dict.fromkeys(values))
+            code = {v: i for i, v in enumerate(uniques)}
+            cols.append({"d": uniques, "i": [code[v] for v in values]})
+    return cols
+
+
+POLY_TERMS = ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1), (1, 2), (0, 3))
+
+
+def grid_lookup(gdf, idx, rows, geoms_lonlat, labels=()):
+    """Find a grid cell from a click: {'fit': lon/lat → (col, row) cubic polynomials, 'index': dense cell → piece,
+    'multi': pieces of cells split by a boundary with their lon/lat rings, 'c': class per piece, 'v': columnar
+    popup values}; None when the layer is no riskmap grid or the fit is not exact to 2 % of a cell.
+
+    A four-colour grid is regular in the CRS it was made in; a click gives lon/lat. The cell centres of the whole
+    (unclipped) cells fix the mapping, fitted by least squares (numpy) and evaluated in the page: no projection
+    library in the browser. Pieces of one cell in two townships are told apart by a point-in-polygon test."""
+    import shapely
+    if not {"grid_row", "grid_col", "area_km2"} <= set(gdf.columns) or len(gdf) == 0:
+        return None
+    nums = [pd.to_numeric(gdf[c], errors="coerce").to_numpy(float) for c in ("grid_row", "grid_col", "area_km2")]
+    if any(np.isnan(v).any() for v in nums):
+        return None     # not a riskmap grid after all (text in its numbers)
+    row, col, area = nums[0].astype(np.int64), nums[1].astype(np.int64), nums[2]
+    whole = area >= area.max() * 0.999
+    if whole.sum() < 20:
+        return None
+    centres = shapely.centroid(gdf.geometry.to_numpy()[whole])
+    import geopandas as gpd
+    lonlat = gpd.GeoSeries(centres, crs=gdf.crs).to_crs(4326)
+    lon, lat = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    mid = [float(lon.mean()), float(lat.mean())]
+    scale = [float(max(np.ptp(lon), 1e-9)), float(max(np.ptp(lat), 1e-9))]
+    x, y = (lon - mid[0]) / scale[0], (lat - mid[1]) / scale[1]
+    terms = np.column_stack([x ** a * y ** b for a, b in POLY_TERMS])
+    fit = []
+    for target in (col[whole] + 0.5, row[whole] + 0.5):
+        coef, *_ = np.linalg.lstsq(terms, target, rcond=None)
+        if np.abs(terms @ coef - target).max() > 0.02:
+            return None
+        fit.append([float(c) for c in coef])
+    r0, c0 = int(row.min()), int(col.min())
+    nrows, ncols = int(row.max()) - r0 + 1, int(col.max()) - c0 + 1
+    index = np.zeros(nrows * ncols, dtype=np.int64)
+    key = (row - r0) * ncols + (col - c0)
+    order = np.argsort(key, kind="stable")
+    uniq, first, counts = np.unique(key[order], return_index=True, return_counts=True)
+    index[uniq[counts == 1]] = order[first[counts == 1]] + 1
+    multi = []
+    for k, start, cnt in zip(uniq[counts > 1], first[counts > 1], counts[counts > 1]):
+        pieces = order[start:start + cnt]
+        index[k] = -(len(multi) + 1)
+        multi.append([[int(p), json_loads(shapely.to_geojson(geoms_lonlat[p]))["coordinates"]] for p in pieces])
+    return {"fit": fit, "mid": mid, "scale": scale, "terms": [list(t) for t in POLY_TERMS], "r0": r0, "c0": c0,
+            "nrows": nrows, "ncols": ncols, "index": index.tolist(), "multi": multi,
+            "c": [int(i) for i in idx], "v": _columnar(rows, len(rows[0]) if rows else 0), "labels": list(labels)}
+
+
+def json_loads(text):
+    import json
+    return json.loads(text)
 
 
 def _dissolve(gdf, idx, class_field):
@@ -191,7 +279,12 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
                    progress=None):
     """Read a vector layer and make it ready for Leaflet (see module docstring)."""
     import shapely
+    from .progress import ensure
+    from .titles import frame_title
+    progress = ensure(progress)
     gdf = read_vector(source)
+    progress.set(25)
+    given = name
     name = name or display_name(source)
     require_crs(gdf, name)
     require_degrees_in_range(gdf.crs, gdf.total_bounds, name)
@@ -200,24 +293,38 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
     if len(gdf) == 0:
         raise input_error(name, "图层没有可显示的要素", "layer has no features to show",
                           "检查图层或过滤条件", "check the layer and any filter")
-    style = recognise(gdf.columns, name, lambda c: gdf[c].dropna().unique()[:1000])
+    style = recognise(gdf.columns, f"{name} {display_name(source)}", lambda c: gdf[c].dropna().unique()[:1000])
+    name = frame_title(gdf, source, style, given)      # the human title, the same as in the atlas
     notes = []
     family = _family(gdf.geometry)
     idx = None
     if style.kind == "classes":
         idx = cl.match_classes(cl.class_table(style.key), gdf[style.field])
-    dissolved = False
+    dissolved, lookup = False, None
+    cols = _popup_columns(gdf, style)
     if idx is not None and family == "polygon" and len(gdf) > max_features:
+        # too many cells to draw one by one: drawn merged by class and township; a click still finds its cell
+        progress.set(35)
+        pieces = gdf.geometry.to_crs(4326).to_numpy()
+        from . import aliases
+        lookup = grid_lookup(gdf, idx, _popup_values(pd.DataFrame(gdf[cols])), _round_coords(pieces, D.COORD_DECIMALS),
+                             [aliases.label(c) for c in cols])
+        progress.set(55)
         gdf, idx = _dissolve(gdf, idx, style.field)
-        notes.append(f"[{name}] 要素多于 {max_features}, 按等级和乡镇合并为 {len(gdf)} 个 / more than {max_features} "
-                     f"features: dissolved by class and township into {len(gdf)}")
+        progress.set(75)
+        notes.append(f"[{name}] 要素多于 {max_features}, 按等级和乡镇合并为 {len(gdf)} 个显示"
+                     + ("; 点击仍显示所点网格 / " if lookup else " / ") + f"more than {max_features} features: drawn "
+                     f"dissolved by class and township into {len(gdf)}" + ("; a click still shows its grid cell"
+                                                                            if lookup else ""))
         dissolved = True
+        cols = _popup_columns(gdf, style)
     geoms = gdf.geometry
     if tolerance and tolerance > 0 and family != "point":
         b = geoms.total_bounds
         wcrs = working_crs(gdf.crs, b)
         geoms = to_working(geoms, wcrs)
         geoms = geoms.simplify(tolerance, preserve_topology=True)
+    progress.set(85)
     geoms = geoms.to_crs(4326)
     arr = _round_coords(geoms.to_numpy(), D.COORD_DECIMALS)
     keep = ~shapely.is_empty(arr)
@@ -226,13 +333,13 @@ def prepare_vector(source, name=None, tolerance=D.SIMPLIFY_TOLERANCE_M, max_feat
         idx = idx[keep]
     gdf = gdf[keep]
     geojson = list(shapely.to_geojson(arr))
-    cols = _popup_columns(gdf, style)
-    labels, rows = [str(c) for c in cols], _popup_values(pd.DataFrame(gdf[cols]))
+    from . import aliases
+    labels, rows = [aliases.label(c) for c in cols], _popup_values(pd.DataFrame(gdf[cols]))
     label_col = None
     if style.kind == "base" and style.key in ("townships",):
-        names = [i for i, c in enumerate(labels) if c.lower() in ("名称", "name", "乡镇", "乡镇名称", "township")]
+        names = [i for i, c in enumerate(cols) if str(c).lower() in ("名称", "name", "乡镇", "乡镇名称", "township")]
         label_col = names[0] if names else None
-    return VectorLayer(name, family, style, geojson, idx, labels, rows, label_col, dissolved, notes)
+    return VectorLayer(name, family, style, geojson, idx, labels, rows, label_col, dissolved, notes, lookup)
 
 
 # --- rasters ----------------------------------------------------------------------------------------
@@ -320,7 +427,7 @@ def _fmt(v):
 
 
 def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLIFY_TOLERANCE_M,
-                   max_pixels=D.MAX_IMAGE_PIXELS):
+                   max_pixels=D.MAX_IMAGE_PIXELS, progress=None):
     """A raster as a coloured, transparent PNG in ``target_crs`` (EPSG:3857 or EPSG:4326) with its bounds.
 
     The raster is read decimated (bounded memory: never the full grid of a large raster), to a cell no
@@ -329,13 +436,19 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
     from pyproj import CRS
     from rasterio.enums import Resampling
     from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+    from .progress import ensure
+    from .titles import layer_title
+    progress = ensure(progress)
+    given = name
     name = name or display_name(source)
     src = open_raster(source, name)
     with src:
         if src.crs is None:
             require_crs(None, name)
         require_degrees_in_range(src.crs, tuple(src.bounds), name)
-        style = recognise_raster(name, raster_sample(source, 250_000))
+        style = recognise_raster(f"{name} {display_name(source)}", raster_sample(source, 250_000))
+        name = layer_title(source, style, given)
+        progress.set(20)
         crs = CRS.from_user_input(src.crs)
         unit = _metres_per_unit(crs, src.bounds)
         res_m = abs(src.transform.a) * unit
@@ -346,6 +459,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
         data = src.read(1, out_shape=(out_h, out_w), resampling=resampling, masked=True)
         transform = src.transform * src.transform.scale(src.width / out_w, src.height / out_h)
         src_crs, src_bounds = src.crs, src.bounds
+    progress.set(50)
     values = np.ma.filled(data.astype("float64"), np.nan)
     valid = ~np.isnan(values)
     index = np.full(values.shape, 255, dtype=np.uint8)
@@ -372,6 +486,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
             legend = [LegendEntry(f"{_fmt(breaks[i])} – {_fmt(breaks[i + 1])}", colors[i])
                       for i in range(len(breaks) - 1)]
         palette = [_rgba(c) for c in colors]
+    progress.set(65)
     dst_crs = CRS.from_user_input(target_crs)
     dst_t, dst_w, dst_h = calculate_default_transform(src_crs, dst_crs, out_w, out_h, *src_bounds)
     scale = math.sqrt(dst_w * dst_h / max_pixels)
@@ -381,6 +496,7 @@ def prepare_raster(source, name=None, target_crs="EPSG:3857", tolerance=D.SIMPLI
     out = np.full((dst_h, dst_w), 255, dtype=np.uint8)
     reproject(index, out, src_transform=transform, src_crs=src_crs, src_nodata=255, dst_transform=dst_t,
               dst_crs=dst_crs, dst_nodata=255, resampling=Resampling.nearest)
+    progress.set(85)
     west, north = dst_t * (0, 0)
     east, south = dst_t * (dst_w, dst_h)
     w, s, e, n = transform_bounds(dst_crs, "EPSG:4326", west, south, east, north) if dst_crs.to_epsg() != 4326 \

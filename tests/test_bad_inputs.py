@@ -230,18 +230,21 @@ MUST_WORK = {"m_geometries", "upper_case_cut_names", "multipart", "gbk_shapefile
 def make_vector(case, path, tmp):
     """The bad copy of ``path`` and the value to pass for it (a path, or path|layername=…)."""
     import subprocess
-    gdf = gpd.read_file(path)
+    from riskmap.risk_plugin.io import data_layer
+    layer = data_layer(path) if str(path).endswith(".gpkg") else None   # riskmap GeoPackages also hold layer_styles
+    src = [str(path)] + ([layer] if layer else [])                      # ogr2ogr: the data layer only
+    gdf = gpd.read_file(path, layer=layer)
     if case in ("gbk_shapefile", "gbk_under_utf8_cpg", "utf8_shapefile_cut_names"):
         out = tmp / f"{case}.shp"
         enc = "UTF-8" if case == "utf8_shapefile_cut_names" else "CP936"
-        subprocess.run(["ogr2ogr", "-lco", f"ENCODING={enc}", str(out), str(path)], check=True, capture_output=True)
+        subprocess.run(["ogr2ogr", "-lco", f"ENCODING={enc}", str(out), *src], check=True, capture_output=True)
         out.with_suffix(".cpg").unlink(missing_ok=True)
         if case != "gbk_shapefile":
             out.with_suffix(".cpg").write_text("UTF-8")
         return out, str(out)
     if case == "m_geometries":
         out = tmp / "measured.gpkg"
-        subprocess.run(["ogr2ogr", "-dim", "XYM", str(out), str(path)], check=True, capture_output=True)
+        subprocess.run(["ogr2ogr", "-dim", "XYM", str(out), *src], check=True, capture_output=True)
         return out, str(out)
     if case == "upper_case_cut_names":   # SLOPE_MEAN for slope_mean, cut to 10 characters by a shapefile
         staged = tmp / "staged.gpkg"

@@ -3,8 +3,9 @@ from riskmap import dependencies
 from riskmap.plugin import MENU, RiskMapPlugin
 
 
-def test_menu_and_toolbar_open_every_algorithm(qgis_iface, riskmap, monkeypatch):
+def test_menu_and_toolbar_open_every_algorithm_in_workflow_order(qgis_iface, riskmap, monkeypatch):
     from qgis.core import QgsApplication
+    from riskmap.processing import workflow
     removed = []
     # pytest-qgis's interface double lacks removePluginMenu; record the calls instead
     monkeypatch.setattr(qgis_iface, "removePluginMenu", lambda menu, action: removed.append(action.objectName()),
@@ -14,28 +15,55 @@ def test_menu_and_toolbar_open_every_algorithm(qgis_iface, riskmap, monkeypatch)
     plugin.missing = []
     plugin.initProcessing = lambda: None
     plugin.initGui()
-    ids = {a.objectName() for a in plugin.actions}
+    ids = [a.objectName() for a in plugin.actions]
     provider_ids = {a.id() for a in plugin.provider.algorithms()}
-    assert ids == provider_ids
-    assert plugin.button.menu().title() == MENU and len(plugin.button.menu().actions()) == len(ids)
+    assert set(ids) == provider_ids
+    # workflow order: the stages in order, and within a stage by each algorithm's ORDER
+    algs = {a.id(): a for a in plugin.provider.algorithms()}
+    stages = [workflow.BY_ID[algs[i].groupId()].number for i in ids if algs[i].groupId() in workflow.BY_ID]
+    assert stages == sorted(stages) and stages[0] == 1 and stages[-1] == len(workflow.STAGES)
+    assert ids.index("riskmap:democounty") < ids.index("riskmap:validate") < ids.index("riskmap:floodhazard") \
+        < ids.index("riskmap:compositezoning") < ids.index("riskmap:fourcolorrisk") \
+        < ids.index("riskmap:sheltercoverage") < ids.index("riskmap:webmap")
+    menu_actions = [a for a in plugin.button.menu().actions() if not a.isSeparator()]
+    assert plugin.button.menu().title() == MENU and [a.objectName() for a in menu_actions] == ids
+    assert len(plugin.separators) == len(set(stages)) - 1
     plugin.provider = None
     plugin.unload()
-    assert plugin.actions == [] and set(removed) == ids
+    assert plugin.actions == [] and set(removed) == set(ids) | {""}
 
 
-def test_missing_dependency_gives_message_not_traceback(qgis_iface, monkeypatch):
+def test_missing_dependency_shows_the_whole_command_and_a_copy_button(qgis_iface, monkeypatch):
+    from qgis.gui import QgsMessageBar
+    from qgis.PyQt.QtWidgets import QApplication, QPlainTextEdit, QPushButton
     monkeypatch.setitem(dependencies.REQUIRED, "no_such_module_xyz", "no-such-package")
+    bar = QgsMessageBar()       # a real message bar (the interface double's records text only)
+    monkeypatch.setattr(qgis_iface, "messageBar", lambda: bar)
     plugin = RiskMapPlugin(qgis_iface)
     assert plugin.missing == ["no-such-package"]
-    from qgis.core import Qgis
-    bar = qgis_iface.messageBar()
-    before = len(bar.get_messages(Qgis.Critical))
     plugin.initGui()            # must not raise
-    messages = bar.get_messages(Qgis.Critical)[before:]
-    assert len(messages) == 1
-    text = messages[0]
-    assert "no-such-package" in text and "make setup" in text and "requirements.txt" in text
     assert plugin.provider is None
+    (item,) = bar.items()
+    command = dependencies.install_command(["no-such-package"])
+    assert "no-such-package" in item.text() and command in item.text()
+    item.findChild(QPushButton, "riskmap_install_help").click()
+    dlg = plugin.install_help
+    text = dlg.findChild(QPlainTextEdit).toPlainText()
+    assert command in text and "no-such-package" in text and "README.md" in text
+    dlg.findChild(QPushButton, "riskmap_copy_command").click()
+    assert QApplication.clipboard().text() == command
+    dlg.close()
+
+
+def test_install_command_fits_the_platform():
+    names = ["rasterio", "folium"]
+    debian = dependencies.install_command(names, "debian")
+    assert debian.startswith("sudo make -C ") and " debs && make -C " in debian and debian.endswith(" venv")
+    assert str(dependencies.HERE) in debian
+    windows = dependencies.install_command(names, "windows")
+    assert windows == "python -m pip install --user rasterio folium"
+    assert "OSGeo4W Shell" in dependencies.details(names, "windows")
+    assert "sudo" not in windows and "make" not in windows
 
 
 def test_styles_come_from_classes_json(riskmap, tmp_path):

@@ -34,6 +34,18 @@ def test_provider_lists_algorithms(riskmap):
     provider = QgsApplication.processingRegistry().providerById("riskmap")
     ids = {a.id() for a in provider.algorithms()}
     assert {"riskmap:validate"} <= ids
+    import re
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
     for a in provider.algorithms():
-        assert a.shortHelpString(), f"{a.id()} has no help"
+        text = a.shortHelpString()
+        assert text, f"{a.id()} has no help"
         assert " / " in a.displayName(), f"{a.id()} needs a Chinese / English name"
+        assert len(re.findall(r"[\u4e00-\u9fff]", a.HELP)) >= 20 and len(re.findall(r"[A-Za-z]{3,}", a.HELP)) >= 20, \
+            f"{a.id()}: help must be in Chinese and English"
+        # every parameter code is explained with its (bilingual) dialog label, and the help links the reference page
+        for p in a.parameterDefinitions():
+            assert f"<b>{p.name()}</b> = " in text
+        url = a.helpUrl()
+        assert url.startswith("file://") and url.endswith(f"docs/algorithms/{a.name()}.md") and url in text
+        assert Path(url2pathname(urlparse(url).path)).exists()

@@ -21,17 +21,16 @@ def pdf_pages(pdf):
     return int(re.search(r"Pages:\s+(\d+)", out).group(1))
 
 
-# Qt's PDF writer gives some Noto CJK glyphs the code point of a radical that shares the glyph (示 → ⽰,
-# 风 → ⻛): the page looks right, but extracted text holds radicals. NFKC folds the Kangxi radicals; the
-# CJK Radicals Supplement has no decomposition, so the ones these pages use are listed.
-RADICALS = str.maketrans("⻛⻰⻚⻓⻔⻋⻢⻥⻦⻜⻝⻄⻅⻆⻉⻘⻙⻮⻬⻨⻩⻳", "风龙页长门车马鱼鸟飞食西见角贝青韦齿齐麦黄龟")
-
-
-def pdf_text(pdf, page):
-    import unicodedata
-    text = subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+def pdf_text(pdf, page=None):
+    """The PDF's text as pdftotext extracts it: what a user gets by copy-paste or search (no normalisation)."""
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(["pdftotext", "-layout", *pages, str(pdf), "-"],
                           capture_output=True, text=True, check=True).stdout
-    return unicodedata.normalize("NFKC", text).translate(RADICALS)
+
+
+def radicals(text):
+    """Characters of the Kangxi radicals / CJK radicals supplement / strokes blocks (U+2E80–U+2FDF, U+31C0–U+31EF)."""
+    return sorted({c for c in text if 0x2E80 <= ord(c) <= 0x2FDF or 0x31C0 <= ord(c) <= 0x31EF})
 
 
 def pdf_to_pngs(pdf, out_dir, dpi=40):
@@ -202,7 +201,10 @@ def test_pages_carry_title_furniture_and_people_per_level(atlas, demo_county, ri
     import geopandas as gpd
     res, out = atlas
     names = gpd.read_file(demo_county["townships"])["名称"].tolist()
+    from riskmap.risk_plugin.rounding import whole_persons
     want = expected_people(demo_county["townships"], risk_grid)
+    # the townships' totals in whole persons, conserving the county total (largest remainder)
+    persons_total = dict(zip(names, whole_persons([sum(want.get((n, k), 0.0) for k in range(1, 5)) for n in names])))
     for page, name in enumerate(names, start=1):
         text = pdf_text(out / "atlas.pdf", page)
         assert re.search(rf"演示县风险图集\s+·\s+{name}", text), text[:200]
@@ -210,16 +212,32 @@ def test_pages_carry_title_furniture_and_people_per_level(atlas, demo_county, ri
         assert "数据来源 / Data source: riskmap 演示数据" in text and "EPSG:" in text and "Gauss-Kruger" in text
         assert "制图日期 / Date:" in text and re.search(rf"第 {page} / {len(names)} 页", text)
         assert "图例 / Legend" in text
-        total = 0
-        for level, label in ((1, "重大风险 / Major risk"), (2, "较大风险 / Considerable risk"),
-                             (3, "一般风险 / General risk"), (4, "低风险 / Low risk")):
-            people = int(round(want.get((name, level), 0.0)))
-            total += want.get((name, level), 0.0)
+        # whole persons by largest remainder: the levels add up to the township's total (risk_plugin.rounding)
+        assert "分等级人口 (100 m 网格)" in text and "People per level (100 m grid cells)" in text
+        labels = ("重大风险 / Major risk", "较大风险 / Considerable risk", "一般风险 / General risk", "低风险 / Low risk")
+        real = [want.get((name, level), 0.0) for level in range(1, 5)]
+        persons = whole_persons(real, int(persons_total[name]))
+        for label, people in zip(labels, persons):
             line = next(ln for ln in text.splitlines() if label in ln and re.search(r"\d", ln.split(label)[-1]))
             assert int(line.split(label)[-1].split()[0].replace(",", "")) == people, (name, label, line)
+            assert abs(people - real[labels.index(label)]) < 1.0
         line = next(ln for ln in text.splitlines() if "合计 / Total" in ln)
-        assert int(line.split("合计 / Total")[-1].split()[0].replace(",", "")) == int(round(total))
+        assert int(line.split("合计 / Total")[-1].split()[0].replace(",", "")) == int(persons.sum())
     assert res["PEOPLE_OUTSIDE"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pdf_text_is_the_characters_drawn(atlas, demo_county):
+    """Copy-paste and search work: 风险, 人口 and every township name extract as themselves, never as radicals
+    (⻛险: Qt took the radical code point of glyphs Noto CJK shares; processing/fonts.py)."""
+    import geopandas as gpd
+    _, out = atlas
+    text = pdf_text(out / "atlas.pdf")
+    assert radicals(text) == []
+    names = gpd.read_file(demo_county["townships"])["名称"].tolist()
+    assert text.count("风险") >= len(names) * 4 and "⻛" not in text
+    assert "分等级人口" in text and "示" not in "".join(radicals(text))
+    for name in names:
+        assert text.count(name) >= 2, name      # the page title and the map label at least
 
 
 def test_printatlas_through_qgis_process(qgis_process, demo_county, risk_grid, tmp_path):

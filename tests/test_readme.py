@@ -30,5 +30,7 @@ def test_readme_has_the_two_commands_and_an_example_per_algorithm(riskmap):
     for alg, (_, cmd) in examples.items():
         assert cmd in readme, f"README example for {alg} is missing or stale: run python -m tools.readme_examples"
         assert (REPO / "docs" / "algorithms" / f"{alg.split(':')[1]}.md").exists()
+        # a picture of its dialog in the real desktop (make screenshots)
+        assert (REPO / "docs" / "images" / "dialogs" / f"{alg.split(':')[1]}.png").exists(), "run make screenshots"
     for image in ("docs/images/overview.jpg", "docs/images/webmap.png", "docs/images/atlas_page.png"):
         assert (REPO / image).exists() and f"]({image})" in readme

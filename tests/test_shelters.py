@@ -5,8 +5,12 @@ two disconnected components, a full shelter), allocation rules against a sequent
 Jakarta (real OSM roads, schools and population) cross-checked against QGIS's own
 native:serviceareafromlayer, and both algorithms through processing.run and qgis_process.
 """
+import json
+
 import numpy as np
 import pytest
+
+from conftest import REPO
 
 CRS = "EPSG:4545"
 X0, Y0 = 500000.0, 3300000.0
@@ -510,7 +514,9 @@ def test_coverage_algorithm_processing_run_and_qgis_process(alg, qgis_process, d
     assert lay.renderer().classAttribute() == "served" and len(lay.renderer().categories()) == 2
     lay = QgsVectorLayer(str(tmp_path / "c.gpkg"), "c", "ogr")
     CatchmentStyle().postProcessLayer(lay, None, None)
-    assert lay.renderer().symbol().color().name() == "#2b83ba" and lay.renderer().symbol().color().alpha() < 60
+    catchments = json.loads((REPO / "styles" / "classes.json").read_text(encoding="utf-8"))["base_layers"]["catchments"]
+    assert lay.renderer().symbol().color().name() == catchments["color"].lower()     # not a class colour
+    assert lay.renderer().symbol().color().alpha() < 60
     params2 = dict(params, OUTPUT_SHELTERS=str(tmp_path / "q_sh.gpkg"), OUTPUT_DEMAND=str(tmp_path / "q_dem.gpkg"),
                    OUTPUT_UNITS=str(tmp_path / "q_units.csv"), OUTPUT_CATCHMENTS=str(tmp_path / "q_c.gpkg"),
                    ALLOCATION=1)

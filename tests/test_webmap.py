@@ -105,10 +105,15 @@ def open_page(driver, path, fit_county=True):
     driver.execute_script("window.__alerted = []; window.alert = function (m) { window.__alerted.push(String(m)); };"
                           "riskmapMap.closePopup();")
     if fit_county:
-        (w, s), (e, n) = lonlat(X0, Y0), lonlat(X0 + 6000, Y0 + 3000)
-        driver.execute_script("riskmapMap.fitBounds([[arguments[0], arguments[1]], [arguments[2], arguments[3]]],"
-                              " {paddingTopLeft: [330, 170], paddingBottomRight: [260, 60], animate: false});",
-                              s, w, n, e)
+        fit(driver)
+
+
+def fit(driver):
+    """The test county in the middle of the window, clear of the title, legend and layer control."""
+    (w, s), (e, n) = lonlat(X0, Y0), lonlat(X0 + 6000, Y0 + 3000)
+    driver.execute_script("riskmapMap.closePopup(); riskmapMap.fitBounds([[arguments[0], arguments[1]],"
+                          " [arguments[2], arguments[3]]], {paddingTopLeft: [330, 170], paddingBottomRight: [260, 60],"
+                          " animate: false});", s, w, n, e)
 
 
 def requests_made(driver):
@@ -168,6 +173,16 @@ def open_popup(driver, xy):
     click_at(driver, xy)
     WebDriverWait(driver, 10).until(lambda d: [e for e in d.find_elements("css selector", ".leaflet-popup-content")
                                                if e.is_displayed() and e.text.strip()])
+    # the map may pan the popup clear of the controls (webmap.js popupsClearOfControls): wait until it stands still
+    rect = "var r = document.querySelector('.leaflet-popup').getBoundingClientRect(); return [r.left, r.top];"
+    last = [None]
+
+    def still(d):
+        now = d.execute_script(rect)
+        moving = d.execute_script("return !!(riskmapMap._panAnim && riskmapMap._panAnim._inProgress);")
+        done, last[0] = now == last[0] and not moving, now
+        return done
+    WebDriverWait(driver, 10, poll_frequency=0.15).until(still)
     return driver.find_element("css selector", ".leaflet-popup-content")
 
 
@@ -249,11 +264,13 @@ def test_large_class_layer_is_dissolved_by_class_and_township(engine, county, tm
     path = write_vector(gpd.GeoDataFrame(pd.concat([risk, extra]), crs=risk.crs), tmp_path / "grid.gpkg")
     lay = prepare_vector(path, tolerance=0, max_features=3)
     assert lay.dissolved and len(lay) == 4
-    rows = {(int(c), r[lay.popup_labels.index("乡镇")]): r for c, r in zip(lay.class_index, lay.popup_rows)}
+    # popups by aliases only (risk_plugin.aliases): people in whole persons
+    rows = {(int(c), r[lay.popup_labels.index("乡镇 / Township")]): r for c, r in zip(lay.class_index, lay.popup_rows)}
     assert set(rows) == {(0, "清溪镇"), (1, "清溪镇"), (2, "石门乡"), (3, "桃源镇")}
     major = rows[(0, "清溪镇")]
-    assert major[lay.popup_labels.index("people")] == 120 + 30 + 0.5
-    assert major[lay.popup_labels.index("合并图斑数 / merged features")] == 3
+    assert major[lay.popup_labels.index("人口 / People")] == 151          # 120 + 30 + 0.5 = 150.5 people
+    assert major[lay.popup_labels.index("合并图斑数 / Merged features")] == 3
+    assert lay.lookup is None        # no riskmap grid (no grid_row / grid_col): the merged polygons have the popups
 
 
 def test_recognition_of_styles(engine, county):
@@ -318,7 +335,10 @@ def test_html_is_self_contained_and_escaped(page):
     assert "<title>测试县 &lt;i&gt;风险图&lt;/i&gt;</title>" in html
     assert result["features"] == 4 + 3 + 1 + 3 and path.stat().st_size < 1_500_000
     shown = {lay["name"]: lay["shown"] for lay in result["layers"]}
-    assert shown == {"综合区划": False, XSS_LAYER: True, "townships": True, "roads": True, "geohazard_points": True}
+    # human titles, never file names: the base layer's name, the input kind of data_schemas/ (risk_plugin.titles)
+    assert shown == {"综合区划": False, XSS_LAYER: True, "乡镇界 / Township boundary": True, "道路 / Roads": True,
+                     "地质灾害隐患点 / Geohazard points": True}
+    assert "geohazard_points" not in [lay["name"] for lay in result["layers"]]
 
 
 # --- in Chromium ---------------------------------------------------------------------------------------------
@@ -396,20 +416,24 @@ def test_classes_are_drawn_in_their_colours_and_layers_toggle(browser, page):
 def test_popup_opens_and_payloads_stay_text(browser, page):
     open_page(browser, page[0])
     for x, y, name, _ in POINTS[:2]:
+        fit(browser)        # a popup pans the map clear of the controls: back to the same view for each click
         content = open_popup(browser, container_point(browser, *lonlat(x, y)))
         assert name in content.text               # the payload is shown, as text
-        assert content.text.startswith("geohazard_points")
+        assert content.text.startswith("地质灾害隐患点 / Geohazard points")     # the layer's title, not its file
         assert content.find_elements("css selector", "img, script, b") == []
+    fit(browser)
     content = open_popup(browser, container_point(browser, *lonlat(*POINTS[0][:2])))
     rows = popup_rows(browser)
-    assert rows["险情等级 / Danger level"] == "大型 / Large"
-    assert rows["威胁人数"] == "520" and rows["名称"] == XSS and rows["统一编号"] == "A1"
+    # aliases only, each value once: the class label heads the popup, the raw 险情等级 field is not repeated
+    assert rows == {"险情等级 / Danger level": "大型 / Large", "名称 / Name": XSS, "统一编号 / Unified id": "A1",
+                    "威胁人数 (调查) / People threatened (surveyed)": "520"}
     # a click on a four-colour cell (a lower pane, under the township outlines) gives its class
     c = CELLS[1]
+    fit(browser)
     open_popup(browser, container_point(browser, *lonlat((c[0] + c[2]) / 2, (c[1] + c[3]) / 2)))
     rows = popup_rows(browser)
-    assert rows["风险等级 (四色) / Risk level (four-color)"] == "较大风险 / Considerable risk"
-    assert rows["people"] == "45.5" and rows["乡镇"] == "清溪镇"
+    assert rows == {"风险等级 (四色) / Risk level (four-color)": "较大风险 / Considerable risk",
+                    "乡镇 / Township": "清溪镇", "人口 / People": "46"}           # 45.5 people, in whole persons
     assert browser.execute_script("return window.__alerted.length + (window.__xss ? 1 : 0)") == 0
     assert browser.find_elements("css selector", "img[src='x']") == []
 
@@ -450,3 +474,132 @@ def test_webmap_through_qgis_process(qgis_process, county, tmp_path):
     assert out.exists() and abs(results["SIZE_MB"] - out.stat().st_size / 1e6) < 0.01
     from riskmap.risk_plugin.webmap import external_references
     assert external_references(out.read_text(encoding="utf-8")) == []
+
+
+# --- a map a leader reads: the clicked grid cell, catchments off, popups clear of the controls -------------------
+@pytest.fixture(scope="module")
+def grid_page(alg, demo_county, tmp_path_factory):
+    """A 50 m four-colour grid of the demo county (> 20 000 pieces: drawn dissolved) with the shelter catchments."""
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.io import write_vector
+    from riskmap.risk_plugin.webmap import export_webmap
+    d = tmp_path_factory.mktemp("grid_page")
+    flood = alg("riskmap:floodhazard", {"DEPTH": demo_county["flood_depth_100"], "OUTPUT": str(d / "flood.tif")})
+    grid = alg("riskmap:fourcolorrisk", {"HAZARD": flood["OUTPUT"], "POPULATION": demo_county["population"],
+                                         "BUILDINGS": demo_county["buildings"], "TOWNSHIPS": demo_county["townships"],
+                                         "SUPPORT": 0, "CELL_SIZE": 50, "OUTPUT": str(d / "fourcolor_grid.gpkg")})["OUTPUT"]
+    shelters = gpd.read_file(demo_county["shelters"]).head(3)
+    catch = gpd.GeoDataFrame({"name": shelters["名称"], "shelter_class": "emergency", "service_m": 500.0},
+                             geometry=shelters.geometry.buffer(800), crs=shelters.crs)
+    catchments = write_vector(catch, d / "shelter_catchments.gpkg")
+    out = d / "grid.html"
+    result = export_webmap([grid, demo_county["townships"], catchments], out, title="网格 / grid", date="2024-06-01")
+    return out, result, gpd.read_file(grid, layer="fourcolor_grid")
+
+
+def test_a_click_on_a_dissolved_grid_reports_the_cell_clicked(browser, grid_page):
+    """The grid is drawn merged by level and township, but a click shows the piece under the mouse: its own
+    people (whole persons), level and township, also for a cell split by a township boundary."""
+    import shapely
+    out, result, cells = grid_page
+    (lay,) = [x for x in result["layers"] if x["style"] == "risk_levels"]
+    assert lay["dissolved"] and lay["name"] == "风险四色图 (50 m 网格) / Four-color risk map (50 m grid cells)"
+    counts = cells.groupby(["grid_row", "grid_col"]).size()
+    split = cells.set_index(["grid_row", "grid_col"]).loc[counts[counts > 1].index].reset_index()
+    picks = list(cells.sort_values("people", ascending=False).head(3).index) + list(
+        cells.index[cells.set_index(["grid_row", "grid_col"]).index.isin(split.head(1).set_index(
+            ["grid_row", "grid_col"]).index)])
+    assert len(picks) >= 5
+    open_page(browser, out, fit_county=False)
+    levels = {c["value"]: f"{c['zh']} / {c['en']}" for c in classes_json()["risk_levels"]["classes"]}
+    for i in picks:
+        cell = cells.loc[i]
+        lon, lat = shapely.get_coordinates(
+            cells.loc[[i]].to_crs(4326).geometry.representative_point())[0]
+        browser.execute_script("riskmapMap.closePopup(); riskmapMap.setView([arguments[1], arguments[0]], 16,"
+                               " {animate: false});", lon, lat)
+        open_popup(browser, container_point(browser, lon, lat))
+        rows = popup_rows(browser)
+        assert rows["风险等级 (四色) / Risk level (four-color)"] == levels[int(cell["risk_level"])]
+        assert rows["人口 / People"] == str(int(np.floor(cell["people"] + 0.5)))     # that cell, in whole persons
+        assert rows["乡镇 / Township"] == cell["township_name"]
+        assert all(" / " in key for key in rows) and "risk_zh" not in " ".join(rows)    # aliases only
+
+
+def test_grid_lookup_maps_every_cell_centre_to_its_cell(engine, grid_page):
+    """The page's lon/lat → (column, row) polynomials put every piece's inner point in its own cell."""
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.webmap_layers import POLY_TERMS, prepare_vector
+    out, _, cells = grid_page
+    lay = prepare_vector(cells.attrs.get("source") or str(out.parent / "fourcolor_grid.gpkg"))
+    k = lay.lookup
+    pts = gpd.GeoSeries(cells.geometry.representative_point(), crs=cells.crs).to_crs(4326)
+    x = (pts.x.to_numpy() - k["mid"][0]) / k["scale"][0]
+    y = (pts.y.to_numpy() - k["mid"][1]) / k["scale"][1]
+    terms = np.column_stack([x ** a * y ** b for a, b in POLY_TERMS])
+    col, row = (np.floor(terms @ np.array(c)).astype(int) for c in k["fit"])
+    assert (col == cells["grid_col"].to_numpy()).all() and (row == cells["grid_row"].to_numpy()).all()
+    assert len(k["c"]) == len(cells) and sum(1 for v in k["index"] if v != 0) == cells.groupby(
+        ["grid_row", "grid_col"]).ngroups
+    assert shapely.is_valid(cells.geometry.to_numpy()).all()
+
+
+def test_catchments_start_off_and_are_not_the_low_risk_blue(browser, grid_page):
+    out, result, _ = grid_page
+    shown = {x["name"]: x["shown"] for x in result["layers"]}
+    assert shown["避难场所服务范围 / Shelter catchments"] is False
+    table = classes_json()
+    catch = table["base_layers"]["catchments"]["color"].upper()
+    class_colours = {c["color"][:7].upper() for t in table.values() if isinstance(t, dict) and "classes" in t
+                     for c in t["classes"]}
+    assert catch not in class_colours
+    open_page(browser, out, fit_county=False)
+    drawn = browser.execute_script("var colour = arguments[0], n = 0; riskmapMap.eachLayer(function (l) {"
+                                   " if (l.options && l.options.color && l.options.color.toUpperCase() === colour) n++; });"
+                                   " return n;", catch)
+    assert drawn == 0                                # not on the map when the page opens
+    browser.execute_script("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).forEach("
+                           "function (l) { if (l.textContent.indexOf('Shelter catchments') >= 0)"
+                           " l.querySelector('input').click(); });")
+    on = browser.execute_script("var colour = arguments[0], n = 0; riskmapMap.eachLayer(function (l) {"
+                                " if (l.options && l.options.color && l.options.color.toUpperCase() === colour) n++; });"
+                                " return n;", catch)
+    assert on == 3                                   # ticked: the three catchments, in their own colour
+    browser.execute_script("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).forEach("
+                           "function (l) { if (l.textContent.indexOf('Shelter catchments') >= 0)"
+                           " l.querySelector('input').click(); });")
+    labels = browser.execute_script("return Array.from(document.querySelectorAll("
+                                    "'.leaflet-control-layers-overlays label')).map(function (l) {"
+                                    " return [l.textContent.trim(), l.querySelector('input').checked]; });")
+    assert ["避难场所服务范围 / Shelter catchments", False] in labels    # in the layer list, unticked
+
+
+def test_popups_stay_clear_of_the_layer_control(browser, page):
+    """A popup opened under the layer list (top right) is panned below it: it never slides underneath."""
+    open_page(browser, page[0], fit_county=False)
+    x, y, _, _ = POINTS[2]
+    lon, lat = lonlat(x, y)
+    box = browser.execute_script("var r = document.querySelector('.leaflet-control-layers').getBoundingClientRect();"
+                                 " return [r.left, r.top, r.right, r.bottom];")
+    # put the point right under the middle of the layer list, then click it there
+    browser.execute_script("var m = riskmapMap, c = m.getContainer().getBoundingClientRect();"
+                           "var target = L.point((arguments[2] + arguments[4]) / 2 - c.left, arguments[5] - 5 - c.top);"
+                           "var p = m.latLngToContainerPoint([arguments[1], arguments[0]]);"
+                           "m.panBy(p.subtract(target), {animate: false});", lon, lat, *box)
+    xy = container_point(browser, lon, lat)
+    assert box[0] <= xy[0] <= box[2] and xy[1] <= box[3]           # the point is under the layer list
+    browser.execute_script("var lon = arguments[0], lat = arguments[1], best = null, dist = 1e9;"
+                           " riskmapMap.eachLayer(function (l) {"
+                           " if (l.getLatLng && l.feature && l.getPopup && l.getPopup()) {"
+                           "  var d = Math.abs(l.getLatLng().lng - lon) + Math.abs(l.getLatLng().lat - lat);"
+                           "  if (d < dist) { dist = d; best = l; } } }); best.openPopup();", lon, lat)
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements("css selector", ".leaflet-popup-content"))
+    import time
+    time.sleep(0.6)                                                   # the pan animation
+    popup = browser.execute_script("var r = document.querySelector('.leaflet-popup').getBoundingClientRect();"
+                                   " return [r.left, r.top, r.right, r.bottom];")
+    overlap = not (popup[2] <= box[0] or popup[0] >= box[2] or popup[3] <= box[1] or popup[1] >= box[3])
+    assert not overlap, (popup, box)

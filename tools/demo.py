@@ -60,14 +60,36 @@ def main(argv=None):
     print_summary(summary, out)
 
 
+def people_per_level(path):
+    """(support, whole persons per level) of a four-colour output, as the report and the atlas count them: per
+    township × level rounded by the largest remainder (risk_plugin.rounding), then summed over the townships."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    from risk_plugin.rounding import whole_table
+    from risk_plugin.titles import support_note
+    g = gpd.read_file(path, layer=Path(path).stem)
+    table = pd.pivot_table(g, values="people", index="township_code", columns="risk_level", aggfunc="sum",
+                           fill_value=0.0).reindex(columns=[1, 2, 3, 4], fill_value=0.0)
+    support = support_note(g.columns, g["area_km2"].to_numpy(), g["unit_code"].tolist() if "unit_code" in g else None)
+    return support, np.asarray(whole_table(table.to_numpy())).sum(axis=0)
+
+
 def print_summary(summary, out):
-    """What a leader asks first: people per risk level, shelter service, the most at-risk villages, the files."""
-    levels = [("重大", 1), ("较大", 2), ("一般", 3), ("低", 4)]
+    """What a leader asks first: people per risk level (saying what they are counted on), shelter service, the most
+    at-risk villages, the files."""
+    levels = ["重大", "较大", "一般", "低"]
     print("\n==== 示范县风险摘要 / Demo county summary ====")
-    people = [summary.get(f"riskmap:fourcolorrisk:PEOPLE_LEVEL_{k}") for _, k in levels]
-    if all(p is not None for p in people):
-        print("各风险等级人口 / People per risk level: " +
-              ", ".join(f"{zh}风险 {p:,.0f}" for (zh, _), p in zip(levels, people)))
+    shown = 0
+    for name in ("fourcolor_grid.gpkg", "fourcolor_villages.gpkg"):
+        if (out / name).exists():
+            (zh, en), people = people_per_level(out / name)
+            print(f"各风险等级人口 (按{zh}) / People per risk level (on {en}): " +
+                  ", ".join(f"{lv}风险 {p:,d}" for lv, p in zip(levels, people)) + f"; 合计 / total {people.sum():,d}")
+            shown += 1
+    if shown > 1:
+        print("  (同一人口, 评估单元不同, 分级不同; 两者对照见 township_report.xlsx 的“口径对照”表 / the same people on two "
+              "supports: see the sheet 口径对照 of township_report.xlsx)")
     served = summary.get("riskmap:sheltercoverage:POPULATION_SERVED")
     if served is not None:
         print(f"避难场所 / Shelters: 已安置 served {served:,.0f}, 未安置 unserved "
@@ -85,7 +107,7 @@ def print_summary(summary, out):
     villages = out / "fourcolor_villages.gpkg"
     if villages.exists():
         import geopandas as gpd
-        v = gpd.read_file(villages)
+        v = gpd.read_file(villages, layer="fourcolor_villages")
         top = v.sort_values(["risk_level", "people_in_hazard"], ascending=[True, False]).head(5)
         print("风险最高的五个村 / Five most at-risk villages:")
         for _, r in top.iterrows():

@@ -92,7 +92,8 @@ def build(project):
     inset.setExtent(QgsRectangle(0, 0, 82, 56))
     inset.overview().setLinkedMap(main)   # the main map's extent, drawn on the locator
 
-    label("[% @riskmap_summary_title %]", 205, 77, 82, 6, "summary_title", size=9, bold=True)
+    # two lines (中文 / English), each with the support the people are counted on: "分等级人口 (100 m 网格)"
+    label("[% @riskmap_summary_title %]", 205, 76.5, 82, 8, "summary_title", size=7.5, bold=True)
     table = QgsLayoutItemAttributeTable.create(layout)
     for setter, size, bold in (("setHeaderTextFormat", 7.5, True), ("setContentTextFormat", 7.5, False)):
         tf = QgsTextFormat()
@@ -105,7 +106,7 @@ def build(project):
     table.setEmptyTableMessage("无数据 / no data")
     layout.addMultiFrame(table)
     frame = QgsLayoutFrame(layout, table)
-    frame.attemptMove(QgsLayoutPoint(205, 84, QgsUnitTypes.LayoutMillimeters))
+    frame.attemptMove(QgsLayoutPoint(205, 85, QgsUnitTypes.LayoutMillimeters))
     frame.attemptResize(QgsLayoutSize(82, 35, QgsUnitTypes.LayoutMillimeters))
     frame.setId("summary_table")
     table.addFrame(frame)

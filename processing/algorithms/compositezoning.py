@@ -14,6 +14,7 @@ class CompositeZoningAlgorithm(RiskMapAlgorithm):
     ALG_ID = "compositezoning"
     NAME_ZH, NAME_EN = "综合危险性区划", "Composite hazard zoning"
     GROUP_ID, GROUP_ZH, GROUP_EN = "hazard", "危险性区划", "Hazard zoning"
+    ORDER = 90
     HAZARDS, HAZARD_FIELD, HAZARD_MAPPING, CELL_SIZE = "HAZARDS", "HAZARD_FIELD", "HAZARD_MAPPING", "CELL_SIZE"
     METHOD, WEIGHTS, WEIGHTED_BREAKS, RESAMPLING = "METHOD", "WEIGHTS", "WEIGHTED_BREAKS", "RESAMPLING"
     UNITS, TARGET_CRS = "UNITS", "TARGET_CRS"

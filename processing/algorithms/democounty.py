@@ -1,3 +1,5 @@
+import os
+
 from qgis.core import (QgsProcessingOutputNumber, QgsProcessingOutputString, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber)
 
@@ -8,6 +10,7 @@ from ..base import RiskMapAlgorithm
 class DemoCountyAlgorithm(RiskMapAlgorithm):
     ALG_ID = "democounty"
     NAME_ZH, NAME_EN = "生成示范县数据", "Generate the demo county"
+    ORDER = 10  # GROUP_ID data (the default)
     SIZE_KM, CELL_SIZE, TOWNSHIPS, VILLAGES, BUILDINGS, SEED = (
         "SIZE_KM", "CELL_SIZE", "TOWNSHIPS", "VILLAGES_PER_TOWNSHIP", "BUILDINGS_PER_VILLAGE", "SEED")
     OUTPUT_FOLDER, OUTPUT_OVERVIEW = "OUTPUT_FOLDER", "OUTPUT_OVERVIEW"
@@ -37,6 +40,25 @@ class DemoCountyAlgorithm(RiskMapAlgorithm):
                                                                 "PNG (*.png)", optional=True, createByDefault=False))
         for key, zh in (("BUILDINGS", "建筑数"), ("RESIDENTS", "人口"), ("VILLAGES", "村数"), ("TOWNSHIPS", "乡镇数")):
             self.addOutput(QgsProcessingOutputNumber(key, f"{zh} / {key.title()}"))
+
+    # the schema kind of each generated file: its title in the web map and the atlas (data_schemas/ zh / en)
+    KINDS = {"dem.tif": "dem", "population.tif": "population", "flood_zones.gpkg": "flood_zones",
+             "geohazard_points.gpkg": "geohazard_points", "landslide_inventory.gpkg": "landslide_inventory",
+             "forest.gpkg": "forest_cover", "townships.gpkg": "townships", "villages.gpkg": "villages",
+             "buildings.gpkg": "buildings", "facilities.gpkg": "facilities", "shelters.gpkg": "shelters",
+             "shelter_candidates.gpkg": "shelter_candidates", "roads.gpkg": "roads", "sites.gpkg": "sites",
+             "fire_history.gpkg": "fire_history"}
+    TITLES = {"flood_depth_100.tif": "洪水淹没水深 (100 年一遇) / Flood depth (100-year)", "rivers.gpkg": "河流 / Rivers"}
+
+    def output_titles(self, parameters, context):
+        from ...risk_plugin.validation import load_schema
+        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        titles = {}
+        for name, kind in self.KINDS.items():
+            schema = load_schema(kind)
+            titles[os.path.join(folder, name)] = f"{schema['zh']} / {schema['en']}"
+        titles.update({os.path.join(folder, name): title for name, title in self.TITLES.items()})
+        return titles
 
     def execute(self, parameters, context, feedback, progress):
         p = lambda name: self.parameterAsDouble(parameters, name, context)  # noqa: E731

@@ -37,6 +37,7 @@ class EarthquakeImpactAlgorithm(RiskMapAlgorithm):
     ALG_ID = "earthquakeimpact"
     NAME_ZH, NAME_EN = "地震灾害损失与风险区划", "Earthquake impact and risk zoning"
     GROUP_ID, GROUP_ZH, GROUP_EN = "risk", "风险评估", "Risk assessment"
+    ORDER = 40
     BUILDINGS = "BUILDINGS"
     OUTPUT_BUILDINGS, OUTPUT_UNITS, OUTPUT_ZONING = "OUTPUT_BUILDINGS", "OUTPUT_UNITS", "OUTPUT_ZONING"
     OUTPUT_TABLE, OUTPUT_RETROFIT = "OUTPUT_TABLE", "OUTPUT_RETROFIT"

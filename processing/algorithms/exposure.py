@@ -9,6 +9,7 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingPa
 from ...risk_plugin.definitions import exposure as D
 from ...risk_plugin.exposure import UnitSpec, run_exposure
 from ..base import RiskMapAlgorithm
+from ..fields import layer_field_parameter
 from ..layers import layer_file, split_list, vector_file
 
 POP_UNITS = ["人/像元 / people per cell", "人/km² / people per km²", "人/m² / people per m²"]
@@ -26,6 +27,7 @@ class ExposureAlgorithm(RiskMapAlgorithm):
     ALG_ID = "exposure"
     NAME_ZH, NAME_EN = "承灾体暴露度统计", "Exposure per township and village"
     GROUP_ID, GROUP_ZH, GROUP_EN = "risk", "风险评估", "Risk assessment"
+    ORDER = 10
     HAZARD, HAZARD_FIELD, HAZARD_MAPPING = "HAZARD", "HAZARD_FIELD", "HAZARD_MAPPING"
     POPULATION, POPULATION_UNIT = "POPULATION", "POPULATION_UNIT"
     BUILDINGS, RESIDENTS_FIELD, BUILDING_RULE = "BUILDINGS", "RESIDENTS_FIELD", "BUILDING_RULE"
@@ -73,8 +75,8 @@ class ExposureAlgorithm(RiskMapAlgorithm):
         self.addParameter(QgsProcessingParameterMapLayer(
             self.HAZARD, "危险性等级 (栅格或面) / Hazard classes (raster or polygons)",
             types=[QgsProcessing.TypeRaster, QgsProcessing.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterField(self.HAZARD_FIELD, "危险性字段 (面) / Hazard field (polygons)",
-                                                      parentLayerParameterName=self.HAZARD, optional=True))
+        self.addParameter(layer_field_parameter(self.HAZARD_FIELD, "危险性字段 (面) / Hazard field (polygons)",
+                                                self.HAZARD))
         self.addParameter(QgsProcessingParameterString(self.HAZARD_MAPPING, "文字→等级映射 / Text→class mapping (yes=3; no=0)",
                                                        optional=True, defaultValue=""))
         self.addParameter(QgsProcessingParameterRasterLayer(self.POPULATION, "人口栅格 / Population raster", optional=True))

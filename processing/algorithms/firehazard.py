@@ -20,6 +20,7 @@ class FireHazardAlgorithm(RiskMapAlgorithm):
     ALG_ID = "firehazard"
     NAME_ZH, NAME_EN = "森林火灾危险性分级", "Forest-fire hazard classes"
     GROUP_ID, GROUP_ZH, GROUP_EN = "hazard", "危险性区划", "Hazard zoning"
+    ORDER = 40
     DEM, FOREST, FOREST_FIELD = "DEM", "FOREST", "FOREST_FIELD"
     SETTLEMENTS, ROADS, GRAVES, FARMLAND, FIRE_HISTORY = "SETTLEMENTS", "ROADS", "GRAVES", "FARMLAND", "FIRE_HISTORY"
     FLAMMABILITY, CLASS_BREAKS, WEIGHTS, IGNITION_REACH = "FLAMMABILITY", "CLASS_BREAKS", "WEIGHTS", "IGNITION_REACH"

@@ -15,6 +15,7 @@ class FloodHazardAlgorithm(RiskMapAlgorithm):
     ALG_ID = "floodhazard"
     NAME_ZH, NAME_EN = "洪水危险性分级", "Flood hazard classes"
     GROUP_ID, GROUP_ZH, GROUP_EN = "hazard", "危险性区划", "Hazard zoning"
+    ORDER = 30
     DEPTH, DEPTH_BREAKS, ZONES, RETURN_PERIOD_FIELD = "DEPTH", "DEPTH_BREAKS", "ZONES", "RETURN_PERIOD_FIELD"
     RETURN_PERIOD_CLASSES, CELL_SIZE, OUTPUT, OUTPUT_ZONES = "RETURN_PERIOD_CLASSES", "CELL_SIZE", "OUTPUT", "OUTPUT_ZONES"
     HELP = (

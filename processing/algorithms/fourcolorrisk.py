@@ -10,6 +10,7 @@ from ...risk_plugin.definitions import fourcolor as D
 from ...risk_plugin.exposure import UnitSpec
 from ...risk_plugin.fourcolor import run_fourcolor
 from ..base import RiskMapAlgorithm
+from ..fields import layer_field_parameter
 from ..layers import layer_file
 from ..stacking import load_styled
 from .exposure import BUILDING_RULES, CELL_RULES, POP_UNITS
@@ -33,6 +34,7 @@ class FourColorRiskAlgorithm(RiskMapAlgorithm):
     ALG_ID = "fourcolorrisk"
     NAME_ZH, NAME_EN = "自然灾害风险四色图", "Four-color risk map"
     GROUP_ID, GROUP_ZH, GROUP_EN = "risk", "风险评估", "Risk assessment"
+    ORDER = 20
     HAZARD, HAZARD_FIELD, HAZARD_MAPPING = "HAZARD", "HAZARD_FIELD", "HAZARD_MAPPING"
     POPULATION, POPULATION_UNIT, BUILDINGS, RESIDENTS_FIELD = "POPULATION", "POPULATION_UNIT", "BUILDINGS", "RESIDENTS_FIELD"
     FACILITIES, FACILITY_TYPE_FIELD = "FACILITIES", "FACILITY_TYPE_FIELD"
@@ -81,8 +83,8 @@ class FourColorRiskAlgorithm(RiskMapAlgorithm):
         self.addParameter(QgsProcessingParameterMapLayer(
             self.HAZARD, "危险性等级 (栅格或面) / Hazard classes (raster or polygons)",
             types=[QgsProcessing.TypeRaster, QgsProcessing.TypeVectorPolygon]))
-        self.addParameter(QgsProcessingParameterField(self.HAZARD_FIELD, "危险性字段 (面) / Hazard field (polygons)",
-                                                      parentLayerParameterName=self.HAZARD, optional=True))
+        self.addParameter(layer_field_parameter(self.HAZARD_FIELD, "危险性字段 (面) / Hazard field (polygons)",
+                                                self.HAZARD))
         self.addParameter(QgsProcessingParameterString(self.HAZARD_MAPPING, "文字→等级映射 / Text→class mapping",
                                                        optional=True, defaultValue=""))
         self.addParameter(QgsProcessingParameterRasterLayer(self.POPULATION, "人口栅格 / Population raster"))

@@ -23,6 +23,7 @@ class HazardPointThreatAlgorithm(RiskMapAlgorithm):
     ALG_ID = "hazardpointthreat"
     NAME_ZH, NAME_EN = "隐患点威胁范围与险情等级", "Geohazard point threat and danger level"
     GROUP_ID, GROUP_ZH, GROUP_EN = "hazard", "危险性区划", "Hazard zoning"
+    ORDER = 50
     POINTS, BUILDINGS, POPULATION, POPULATION_UNIT = "POINTS", "BUILDINGS", "POPULATION", "POPULATION_UNIT"
     RADII, RADIUS_FIELD, TOLERANCE, MIN_DIFFERENCE = "RADII", "RADIUS_FIELD", "TOLERANCE", "MIN_DIFFERENCE"
     HOUSEHOLD_SIZE, DANGER_PEOPLE, DANGER_PROPERTY = "HOUSEHOLD_SIZE", "DANGER_PEOPLE", "DANGER_PROPERTY"

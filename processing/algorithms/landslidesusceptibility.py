@@ -44,6 +44,7 @@ class LandslideSusceptibilityAlgorithm(RiskMapAlgorithm):
     ALG_ID = "landslidesusceptibility"
     NAME_ZH, NAME_EN = "滑坡易发性评价 (栅格)", "Landslide susceptibility (grid)"
     GROUP_ID, GROUP_ZH, GROUP_EN = "hazard", "危险性区划", "Hazard zoning"
+    ORDER = 10
     DEM, INVENTORY, PRESENCE_FIELD, SEED = "DEM", "INVENTORY", "PRESENCE_FIELD", "SEED"
     CATEGORICAL_RASTERS, CATEGORICAL_POLYGONS, CATEGORICAL_FIELD = "CATEGORICAL_RASTERS", "CATEGORICAL_POLYGONS", "CATEGORICAL_FIELD"
     DISTANCE_LINES, METHOD, FOLDS, BREAKS = "DISTANCE_LINES", "METHOD", "FOLDS", "BREAKS"

@@ -2,7 +2,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from qgis.core import (QgsExpressionContextUtils, QgsFeature, QgsField, QgsFillSymbol, QgsLayoutExporter,
+from qgis.core import (QgsExpressionContextUtils, QgsFeature, QgsFeedback, QgsField, QgsFillSymbol, QgsLayoutExporter,
                        QgsLayoutItemMap, QgsLayoutItemPage, QgsLayoutTableColumn, QgsMapLayerLegendUtils, QgsPalLayerSettings,
                        QgsProcessing,
                        QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber,
@@ -20,31 +20,44 @@ from ...risk_plugin import classes as cl
 from ...risk_plugin.atlas import coverage_names, load_coverage, township_summary
 from ...risk_plugin.crs import is_metric, working_crs
 from ...risk_plugin.definitions import webmap as D
+from ...risk_plugin.errors import Cancelled
 from ...risk_plugin.io import atomic_path
 from ...risk_plugin.outputs import place, retire
 from ..base import RiskMapAlgorithm
-from ..layer_styles import qcolor, style_layer
+from ..fonts import pdf_family
+from ..layer_styles import layer_title, qcolor, style_layer
 
 STYLES = Path(__file__).resolve().parent.parent.parent / "styles"
 TEMPLATE = STYLES / "atlas.qpt"
 FONT = "Noto Sans CJK SC"
 DEFAULT_TITLE = "乡镇自然灾害风险图 / Township natural-hazard risk map"
-ORDER = {"point": 0, "line": 1, "boundary": 2, "polygon": 3, "raster": 4}
+DRAW_ORDER = {"point": 0, "line": 1, "boundary": 2, "polygon": 3, "raster": 4}
 
 
 def _order_key(layer, style):
     if isinstance(layer, QgsRasterLayer):
-        return ORDER["raster"]
+        return DRAW_ORDER["raster"]
     gtype = layer.geometryType()
     if gtype == QgsWkbTypes.PointGeometry:
-        return ORDER["point"]
+        return DRAW_ORDER["point"]
     if gtype == QgsWkbTypes.LineGeometry:
-        return ORDER["line"]
-    return ORDER["boundary"] if style.key in ("townships", "villages") and style.kind == "base" else ORDER["polygon"]
+        return DRAW_ORDER["line"]
+    return DRAW_ORDER["boundary"] if style.key in ("townships", "villages") and style.kind == "base" else DRAW_ORDER["polygon"]
 
 
-def _font(size, bold=False):
-    f = QFont(FONT)
+def _part(feedback, start, end):
+    """A QgsFeedback for the layout exporter: its page-by-page progress reported as start..end % of the run, and the
+    run's cancel passed on (the exporter stops between pages)."""
+    part = QgsFeedback()
+    part.progressChanged.connect(lambda p: feedback.setProgress(start + (end - start) * p / 100.0))
+    feedback.canceled.connect(part.cancel)
+    if feedback.isCanceled():
+        part.cancel()
+    return part
+
+
+def _font(size, bold=False, family=FONT):
+    f = QFont(family)
     f.setPointSizeF(size)
     f.setBold(bold)
     return f
@@ -54,6 +67,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
     ALG_ID = "printatlas"
     NAME_ZH, NAME_EN = "乡镇风险图集 (打印)", "Township atlas (print)"
     GROUP_ID, GROUP_ZH, GROUP_EN = "briefing", "汇报成果", "Briefing outputs"
+    ORDER = 30
     COVERAGE, NAME_FIELD, LAYERS, SUMMARY, PEOPLE_FIELD = "COVERAGE", "NAME_FIELD", "LAYERS", "SUMMARY", "PEOPLE_FIELD"
     TITLE, SOURCE, DATE, DPI = "TITLE", "SOURCE", "DATE", "DPI"
     OUTPUT_PDF, OUTPUT_PNG_DIR = "OUTPUT_PDF", "OUTPUT_PNG_DIR"
@@ -148,7 +162,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         layers = [lay for lay, _ in styled]
         for lay in layers:
             project.addMapLayer(lay, False)
-        self._style_coverage(coverage, name_col)
+        self._style_coverage(coverage, name_col, pdf_family(FONT, feedback.pushWarning))
         locator = coverage.clone()
         locator.setName("位置 / Location")
         self._style_locator(locator)
@@ -158,13 +172,15 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         if table_layer is not None:
             project.addMapLayer(table_layer, False)
 
-        layout = self._layout(project)
+        # the same font, copied so that the PDF's text extracts as the characters drawn (processing/fonts.py)
+        family = pdf_family(FONT, feedback.pushWarning)
+        layout = self._layout(project, family)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_title", title)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_source", source)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_date", date)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_crs", f"{crs.authid()} · {crs.description()}")
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_summary_title",
-                                                    "分等级人口 / People per level" if summary is not None else "")
+                                                    summary.title().replace(" / ", "\n", 1) if summary is not None else "")
         main, inset = layout.itemById("main_map"), layout.itemById("inset_map")
         main.setCrs(crs)
         main.setLayers([coverage] + layers)
@@ -191,24 +207,29 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         settings.dpi = dpi
         settings.rasterizeWholeImage = False
         settings.textRenderFormat = QgsRenderContext.TextFormatAlwaysText   # searchable, selectable text
+        feedback.pushInfo(f"导出 {n_pages} 页 PDF / exporting {n_pages} PDF pages")
         with atomic_path(pdf) as tmp:
-            result, error = QgsLayoutExporter.exportToPdf(atlas, tmp, settings)
+            result, error = QgsLayoutExporter.exportToPdf(atlas, tmp, settings, _part(feedback, 20, 70 if png_dir else 100))
+            if result == QgsLayoutExporter.Canceled or feedback.isCanceled():
+                raise Cancelled("已取消 / Cancelled")
             if result != QgsLayoutExporter.Success:
                 raise QgsProcessingException(f"PDF 导出失败 / PDF export failed: {error}")
         progress.set(70)
         if png_dir:
-            self._export_pngs(atlas, png_dir, dpi)
+            feedback.pushInfo(f"导出 {n_pages} 页 PNG / exporting {n_pages} PNG pages")
+            self._export_pngs(atlas, png_dir, dpi, _part(feedback, 70, 100))
         progress.set(100)
         return {self.OUTPUT_PDF: pdf, self.OUTPUT_PNG_DIR: png_dir, "PAGES": n_pages,
                 "PEOPLE_OUTSIDE": round(summary.outside, 3) if summary is not None else 0.0}
 
     # --- pieces ----------------------------------------------------------------------------------------
     @staticmethod
-    def _layout(project):
+    def _layout(project, family=FONT):
         layout = QgsPrintLayout(project)
         doc = QDomDocument()
         text = TEMPLATE.read_text(encoding="utf-8").replace('file="north_arrow.svg"',
                                                             f'file="{STYLES / "north_arrow.svg"}"')
+        text = text.replace(f'"{FONT}"', f'"{family}"').replace(f'"{FONT},', f'"{family},')
         doc.setContent(text)
         _, ok = layout.loadFromTemplate(doc, QgsReadWriteContext())
         if not ok:
@@ -235,7 +256,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         return QgsRectangle(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
     @staticmethod
-    def _style_coverage(layer, name_col):
+    def _style_coverage(layer, name_col, family=FONT):
         """The atlas township: bold outline; the others: veiled, so the page's township stands out."""
         st = cl.base_style("townships")
         root = QgsRuleBasedRenderer.Rule(None)
@@ -250,7 +271,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         pal = QgsPalLayerSettings()
         pal.fieldName = name_col
         fmt = QgsTextFormat()
-        fmt.setFont(_font(10, True))
+        fmt.setFont(_font(10, True, family))
         fmt.setSize(10)
         buf = QgsTextBufferSettings()
         buf.setEnabled(True)
@@ -280,14 +301,14 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
                           QgsField("people", QVariant.LongLong), QgsField("share", QVariant.Double)])
         layer.updateFields()
         feats = []
-        for unit, rows in summary.long.groupby("unit", sort=False):
-            total = float(rows["people"].sum())
-            values = [(label, people, share) for label, people, share
-                      in rows[["class", "people", "share"]].itertuples(index=False, name=None)]
+        for unit, rows in summary.long.groupby("unit", sort=False):    # whole persons, rows add up (atlas.py)
+            total = int(rows["persons"].sum())
+            values = [(label, persons, share) for label, persons, share
+                      in rows[["class", "persons", "share"]].itertuples(index=False, name=None)]
             values.append(("合计 / Total", total, 100.0 if total > 0 else 0.0))
-            for label, people, share in values:
+            for label, persons, share in values:
                 f = QgsFeature(layer.fields())
-                f.setAttributes([int(unit), label, int(round(people)), round(float(share), 1)])
+                f.setAttributes([int(unit), label, int(persons), round(float(share), 1)])
                 feats.append(f)
         pr.addFeatures(feats)
         colors = summary.long.drop_duplicates("class").set_index("class")["color"].to_dict()
@@ -330,7 +351,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
 
     @staticmethod
     def _legend(layout, coverage, styled):
-        """Legend entries named by what they show: the class table's title, or the base layer's name."""
+        """Legend entries named by the layers' titles, the same as in the web map (risk_plugin.titles)."""
         legend = layout.itemById("legend")
         legend.setAutoUpdateModel(False)
         root = legend.model().rootGroup()
@@ -338,12 +359,8 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         root.addLayer(coverage)
         for lay, style in styled:
             node = root.addLayer(lay)
-            table = cl.class_table(style.key) if style.kind == "classes" else None
-            if table is not None:   # '~' is the legend's wrap character: long headings go on two lines
-                node.setName(f"{table.get('title_zh', '')} /~{table.get('title_en', '')}")
-            elif style.kind == "base" and style.key != "other":
-                st = cl.base_style(style.key)
-                node.setName(f"{st['zh']} / {st['en']}")
+            # '~' is the legend's wrap character: the Chinese and the English title go on two lines
+            node.setName(layer_title(lay, style).replace(" / ", " /~", 1))
         legend.setWrapString("~")
         model = legend.model()
         for node in root.findLayers():   # a ramp's first legend line is the band name ("Band 1 (Gray)"): drop it
@@ -355,7 +372,7 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         legend.refresh()
 
     @staticmethod
-    def _export_pngs(atlas, png_dir, dpi):
+    def _export_pngs(atlas, png_dir, dpi, feedback=None):
         """PNGs into a temporary folder beside png_dir, then moved in: no half-written set of pages."""
         out = Path(png_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -363,7 +380,9 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         try:
             settings = QgsLayoutExporter.ImageExportSettings()
             settings.dpi = dpi
-            result, error = QgsLayoutExporter.exportToImage(atlas, str(tmp / "page"), "png", settings)
+            result, error = QgsLayoutExporter.exportToImage(atlas, str(tmp / "page"), "png", settings, feedback)
+            if result == QgsLayoutExporter.Canceled or (feedback is not None and feedback.isCanceled()):
+                raise Cancelled("已取消 / Cancelled")
             if result != QgsLayoutExporter.Success:
                 raise QgsProcessingException(f"PNG 导出失败 / PNG export failed: {error}")
             for old in out.glob("page_*.png"):

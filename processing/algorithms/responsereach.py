@@ -38,7 +38,8 @@ BAND_CHOICES = [[g] for g in D.GROUPS] + [list(D.GROUPS)]
 class ResponseReachAlgorithm(RiskMapAlgorithm):
     ALG_ID = "responsereach"
     NAME_ZH, NAME_EN = "救援与物资到达时间", "Rescue and supply reach"
-    GROUP_ID, GROUP_ZH, GROUP_EN = "response", "应急救援", "Emergency response"
+    GROUP_ID, GROUP_ZH, GROUP_EN = "shelters", "应急避难与救援", "Shelters and response"
+    ORDER = 30
     FACILITIES, TYPE_FIELD, DEMAND, DEMAND_FIELD = "FACILITIES", "TYPE_FIELD", "DEMAND", "DEMAND_FIELD"
     UNITS, UNIT_FIELD, PARENT_FIELD = "UNITS", "UNIT_FIELD", "PARENT_FIELD"
     THRESHOLDS, TARGET, HAZARD_ZONES, HAZARD_SPEED_FACTOR = "THRESHOLDS", "TARGET", "HAZARD_ZONES", "HAZARD_SPEED_FACTOR"

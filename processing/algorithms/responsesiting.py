@@ -16,7 +16,8 @@ GROUPS = list(D.GROUPS)
 class ResponseSitingAlgorithm(RiskMapAlgorithm):
     ALG_ID = "responsesiting"
     NAME_ZH, NAME_EN = "救援队与储备点选址", "Siting the next rescue team or depot"
-    GROUP_ID, GROUP_ZH, GROUP_EN = "response", "应急救援", "Emergency response"
+    GROUP_ID, GROUP_ZH, GROUP_EN = "shelters", "应急避难与救援", "Shelters and response"
+    ORDER = 40
     CANDIDATES, DEMAND, DEMAND_FIELD, FACILITIES, TYPE_FIELD = "CANDIDATES", "DEMAND", "DEMAND_FIELD", "FACILITIES", "TYPE_FIELD"
     GROUP, MINUTES, K, METHOD, OUTPUT, OUTPUT_CURVE = "GROUP", "MINUTES", "K", "METHOD", "OUTPUT", "OUTPUT_CURVE"
     HELP = (

@@ -18,6 +18,7 @@ class SeismicHazardAlgorithm(RiskMapAlgorithm):
     ALG_ID = "seismichazard"
     NAME_ZH, NAME_EN = "地震危险性分级", "Seismic hazard classes"
     GROUP_ID, GROUP_ZH, GROUP_EN = "hazard", "危险性区划", "Hazard zoning"
+    ORDER = 60
     HAZARD_BREAKS, CELL_SIZE, TARGET_CRS = "HAZARD_BREAKS", "CELL_SIZE", "TARGET_CRS"
     OUTPUT, OUTPUT_INTENSITY, OUTPUT_ZONES = "OUTPUT", "OUTPUT_INTENSITY", "OUTPUT_ZONES"
     OUTPUT_UNITS, OUTPUT_TABLE = "OUTPUT_UNITS", "OUTPUT_TABLE"

@@ -27,6 +27,7 @@ class ShelterCoverageAlgorithm(RiskMapAlgorithm):
     ALG_ID = "sheltercoverage"
     NAME_ZH, NAME_EN = "避难场所覆盖与容量", "Shelter coverage and capacity"
     GROUP_ID, GROUP_ZH, GROUP_EN = "shelters", "应急避难", "Shelters"
+    ORDER = 10
     SHELTERS, CLASS_FIELD, AREA_FIELD, CAPACITY_FIELD = "SHELTERS", "CLASS_FIELD", "AREA_FIELD", "CAPACITY_FIELD"
     DEMAND, DEMAND_FIELD, ROADS, MAX_SNAP = "DEMAND", "DEMAND_FIELD", "ROADS", "MAX_SNAP"
     ALLOCATION, HAZARD, HAZARD_MIN_CLASS, EXCLUDE_HAZARDOUS = "ALLOCATION", "HAZARD", "HAZARD_MIN_CLASS", "EXCLUDE_HAZARDOUS"

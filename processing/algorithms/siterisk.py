@@ -19,6 +19,7 @@ class SiteRiskAlgorithm(RiskMapAlgorithm):
     ALG_ID = "siterisk"
     NAME_ZH, NAME_EN = "企业/场所安全风险四色图", "Site risk levels (LS / LEC)"
     GROUP_ID, GROUP_ZH, GROUP_EN = "risk", "风险评估", "Risk assessment"
+    ORDER = 30
     SITES, METHOD, L_FIELD, S_FIELD, E_FIELD, C_FIELD = "SITES", "METHOD", "L_FIELD", "S_FIELD", "E_FIELD", "C_FIELD"
     LS_BREAKS, LEC_BREAKS, OUTPUT = "LS_BREAKS", "LEC_BREAKS", "OUTPUT"
     HELP = (

@@ -1,4 +1,5 @@
 from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterNumber)
@@ -7,6 +8,7 @@ from ...risk_plugin.definitions import report as D
 from ...risk_plugin.exposure import UnitSpec
 from ...risk_plugin.report import run_township_report
 from ..base import RiskMapAlgorithm
+from ..layers import vector_file
 
 NUMBERS = (("TOWNSHIPS", "乡镇数 (工作表) / Townships (sheets)"),
            ("VILLAGES_LEVEL_1", "重大风险村 / Villages at level 1"),
@@ -18,8 +20,10 @@ NUMBERS = (("TOWNSHIPS", "乡镇数 (工作表) / Townships (sheets)"),
 class TownshipReportAlgorithm(RiskMapAlgorithm):
     ALG_ID = "townshipreport"
     NAME_ZH, NAME_EN = "乡镇风险报表", "Township risk report"
-    GROUP_ID, GROUP_ZH, GROUP_EN = "risk", "风险评估", "Risk assessment"
+    GROUP_ID, GROUP_ZH, GROUP_EN = "briefing", "汇报成果", "Briefing outputs"
+    ORDER = 10
     TOWNSHIPS, RISK, VILLAGES, GEOHAZARDS, FACILITIES = "TOWNSHIPS", "RISK", "VILLAGES", "GEOHAZARDS", "FACILITIES"
+    RISK_OTHER = "RISK_OTHER"
     ALERT_LEVEL, TOWNSHIP_NAME_FIELD, TOWNSHIP_CODE_FIELD = "ALERT_LEVEL", "TOWNSHIP_NAME_FIELD", "TOWNSHIP_CODE_FIELD"
     VILLAGE_NAME_FIELD, VILLAGE_CODE_FIELD, VILLAGE_PARENT_FIELD = "VILLAGE_NAME_FIELD", "VILLAGE_CODE_FIELD", "VILLAGE_PARENT_FIELD"
     OUTPUT, OUTPUT_CSV = "OUTPUT", "OUTPUT_CSV"
@@ -38,7 +42,17 @@ class TownshipReportAlgorithm(RiskMapAlgorithm):
         "<b>GEOHAZARDS</b> (optional): the OUTPUT_POINTS of riskmap:hazardpointthreat (households_calc, "
         "people_calc, danger_zh are used), or the surveyed points (威胁户数, 威胁人数, 险情等级); the column "
         "人数来源 says which.<br>"
-        "<b>FACILITIES</b> (optional): schools, hospitals, elderly homes (类型).<br>"
+        "<b>FACILITIES</b> (optional): schools, hospitals, elderly homes (类型); 所在村 is their village (from VILLAGES, or from "
+        "RISK made on villages).<br>"
+        "<b>RISK_OTHER</b> (optional): the same county's four-colour map on another support (e.g. the 100 m grid beside "
+        "the villages). The sheet 口径对照 sets the people per level per township of each support side by side: the totals "
+        "agree, the levels differ, because a grid cell has one level and a village puts all its people at its most severe "
+        "level.<br>"
+        "每个数字说明其口径 (按村或按网格), 人数为整人 (最大余数法, 乡镇合计守恒); 汇总表有全县合计, 各节有合计行; 列宽、冻结表头、"
+        "筛选、数字格式、四色底色、A4 横向打印并重复标题行。 / Every table says what it counts on (villages or grid cells); "
+        "people are whole persons (largest remainder, township totals conserved); the summary has the county total and "
+        "every section its total row; widths, frozen headers, filters, number formats, the four colours, A4 landscape "
+        "print with the title rows repeated.<br>"
         f"<b>ALERT_LEVEL</b> (advanced, default {D.ALERT_LEVEL}): facilities are listed in zones of this level or "
         "more severe (2 = red and orange, the levels controlled at county / township level under 安委办〔2016〕11号).<br>"
         "<b>OUTPUT</b>: XLSX: a summary sheet and one sheet per township. <b>OUTPUT_CSV</b>: folder with "
@@ -55,6 +69,9 @@ class TownshipReportAlgorithm(RiskMapAlgorithm):
                                                               optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
             self.FACILITIES, "重点设施 / Key facilities", point + poly, optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            self.RISK_OTHER, "其他口径的四色图 (对照, 如网格) / Four-colour maps on other supports (to reconcile, e.g. the grid)",
+            QgsProcessing.TypeVectorPolygon, optional=True))
         advanced = [QgsProcessingParameterNumber(self.ALERT_LEVEL, "列出设施的风险等级上限 / Alert level",
                                                  QgsProcessingParameterNumber.Integer, D.ALERT_LEVEL, minValue=1, maxValue=4)]
         for name, label, parent in ((self.TOWNSHIP_NAME_FIELD, "乡镇名称字段 / Township name field", self.TOWNSHIPS),
@@ -92,6 +109,8 @@ class TownshipReportAlgorithm(RiskMapAlgorithm):
             geohazards=self.vector_path(p, self.GEOHAZARDS, c, feedback),
             facilities=self.vector_path(p, self.FACILITIES, c, feedback),
             alert_level=self.parameterAsInt(p, self.ALERT_LEVEL, c), output_xlsx=output, output_csv_dir=csv_dir,
+            other_risk=[vector_file(lyr, c, f"other{i}") for i, lyr in
+                        enumerate(self.parameterAsLayerList(p, self.RISK_OTHER, c) or [])],
             progress=progress)
         out = {self.OUTPUT: output, self.OUTPUT_CSV: csv_dir}
         out.update({k: result[k] for k, _ in NUMBERS})

@@ -17,6 +17,7 @@ class UnitSusceptibilityAlgorithm(RiskMapAlgorithm):
     ALG_ID = "unitsusceptibility"
     NAME_ZH, NAME_EN = "滑坡易发性评价 (斜坡单元)", "Landslide susceptibility (mapping units)"
     GROUP_ID, GROUP_ZH, GROUP_EN = "hazard", "危险性区划", "Hazard zoning"
+    ORDER = 20
     UNITS, FACTOR_FIELDS, CATEGORICAL_FIELDS, LANDSLIDE_FIELD = "UNITS", "FACTOR_FIELDS", "CATEGORICAL_FIELDS", "LANDSLIDE_FIELD"
     LANDSLIDE_AREA_FIELD, UNIT_RULE = "LANDSLIDE_AREA_FIELD", "UNIT_RULE"
     METHOD, FOLDS, BREAKS, SEED, N_CLASSES, SUCCESS_CUTOFFS = "METHOD", "FOLDS", "BREAKS", "SEED", "N_CLASSES", "SUCCESS_CUTOFFS"

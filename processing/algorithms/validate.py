@@ -11,6 +11,7 @@ KINDS = schema_kinds()
 class ValidateAlgorithm(RiskMapAlgorithm):
     ALG_ID = "validate"
     NAME_ZH, NAME_EN = "检查输入图层", "Validate input layer"
+    ORDER = 20  # GROUP_ID data (the default)
     INPUT, KIND, REPAIR, OUTPUT_REPORT, OUTPUT_REPAIRED = "INPUT", "KIND", "REPAIR", "OUTPUT_REPORT", "OUTPUT_REPAIRED"
     HELP = ("检查一个输入图层是否符合其数据规范 (data_schemas/): 字段及别名、类型、允许值、CRS、几何、空图层。"
             "一次列出全部问题, 指明图层、字段、要素与处理办法。<br>"

@@ -23,7 +23,8 @@ NUMERIC = {
 class WarningCoverageAlgorithm(RiskMapAlgorithm):
     ALG_ID = "warningcoverage"
     NAME_ZH, NAME_EN = "预警覆盖与隐患点监测", "Warning coverage and geohazard monitoring"
-    GROUP_ID, GROUP_ZH, GROUP_EN = "response", "应急救援", "Emergency response"
+    GROUP_ID, GROUP_ZH, GROUP_EN = "shelters", "应急避难与救援", "Shelters and response"
+    ORDER = 50
     DEVICES, TYPE_FIELD, RADIUS_FIELD, DEMAND, DEMAND_FIELD = "DEVICES", "TYPE_FIELD", "RADIUS_FIELD", "DEMAND", "DEMAND_FIELD"
     UNITS, UNIT_FIELD, PARENT_FIELD, RADII, HEIGHTS = "UNITS", "UNIT_FIELD", "PARENT_FIELD", "RADII", "HEIGHTS"
     DEM, TERRAIN_LOSS_DB, RECEIVER_HEIGHT, TARGET = "DEM", "TERRAIN_LOSS_DB", "RECEIVER_HEIGHT", "TARGET"

@@ -32,6 +32,7 @@ class WebMapAlgorithm(RiskMapAlgorithm):
     ALG_ID = "webmap"
     NAME_ZH, NAME_EN = "离线网页地图", "Offline web map"
     GROUP_ID, GROUP_ZH, GROUP_EN = "briefing", "汇报成果", "Briefing outputs"
+    ORDER = 20
     LAYERS, TITLE, SOURCE, BASEMAP, TIANDITU_KEY = "LAYERS", "TITLE", "SOURCE", "BASEMAP", "TIANDITU_KEY"
     SIMPLIFY_TOLERANCE, DATE, OUTPUT = "SIMPLIFY_TOLERANCE", "DATE", "OUTPUT"
     BASEMAPS = D.BASEMAPS

@@ -10,6 +10,12 @@ ALERT_LEVEL = 2
 MIN_SHARE = 0.01
 
 SUMMARY_SHEET = "汇总 summary"
+RECONCILE_SHEET = "口径对照 reconcile"
+# Why the same county gives different people per level on two supports (the sheet's note).
+RECONCILE_NOTE = ("同一人口栅格, 总人口相同; 分等级人口因评估单元不同而不同: 网格每格一个等级, 按村评估时全村人口计入该村最高等级。"
+                  "各列均为整人 (最大余数法, 乡镇合计守恒) / The same population, so the totals agree; people per level "
+                  "differ with the support: a grid cell has one level, a village puts all its people at its most "
+                  "severe level. Whole persons (largest remainder, township totals conserved).")
 
 # Chinese labels for the canonical values of data_schemas (geohazard_points, facilities).
 HAZARD_TYPE_ZH = {"landslide": "滑坡", "collapse": "崩塌", "debris_flow": "泥石流", "subsidence": "地面塌陷",

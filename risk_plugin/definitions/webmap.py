@@ -27,6 +27,10 @@ MERGED_LABEL = "合并图斑数 / merged features"
 # thousands of SVG circles opens slowly on a meeting-room laptop, and they hide everything under them.
 SHOW_MAX_POINTS = 5_000
 
+# Base layers off when the page opens (in the layer control): shelter catchments overlap one another and veil the
+# four colours beneath them.
+START_HIDDEN = ("catchments",)
+
 # Class polygon layers with more features than this (a grid) are drawn without outlines: cell edges would grey
 # the map out at county scale (web map and print atlas).
 OUTLINE_MAX_FEATURES = 2_000
@@ -71,7 +75,8 @@ CLASS_FIELDS = (
     ("shelter_classes", ("shelter_class", "类别", "场所类别")),
     ("earthquake_risk", ("eq_risk_class", "地震风险等级")),
     ("seismic_intensity", ("eq_degree", "地震烈度")),
-    ("hazard_classes", ("hazard_class", "composite_class", "zone", "zone_class", "危险性等级", "易发性等级", "区划等级")),
+    ("hazard_classes", ("hazard_class", "composite_class", "dominant_class", "zone", "zone_class", "危险性等级", "易发性等级",
+                        "区划等级")),
     # riskmap:responsereach and riskmap:warningcoverage outputs (issue 13)
     ("reach_bands", ("minutes",)),
     ("coverage_pct", ("covered_pct",)),

@@ -130,7 +130,8 @@ def generate(out_dir, size_km=30.0, cell_size=10.0, townships=10, villages_per_t
     m = nc // rz * rz
     z_road = zc[:m, :m].reshape(m // rz, rz, m // rz, rz).mean(axis=(1, 3))
     main = (stream & (acc >= MAIN_RIVER_KM2 * 1e6 / hcell ** 2))[:m, :m].reshape(m // rz, rz, m // rz, rz).any(axis=(1, 3))
-    road = roads.road_network(z_road, main, from_origin(minx, maxy, hcell * rz, hcell * rz), nodes, is_seat, rng, CRS)
+    road = roads.road_network(z_road, main, from_origin(minx, maxy, hcell * rz, hcell * rz), nodes, is_seat, rng, CRS,
+                              progress=progress.sub(55, 67))
     paths["roads"] = write_vector(road, out / "roads.gpkg")
     progress.set(70)
 

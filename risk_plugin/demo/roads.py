@@ -31,7 +31,7 @@ def _grid_graph(cost):
     return coo_matrix((wt, (a, b)), shape=(h * w, h * w)).tocsr()
 
 
-def road_network(z, river, transform, nodes_xy, seats_mask, rng, crs, extra_loops=0.15):
+def road_network(z, river, transform, nodes_xy, seats_mask, rng, crs, extra_loops=0.15, progress=None):
     """Road lines (道路等级, 名称) joining every node in ``nodes_xy`` into one network."""
     h, w = z.shape
     cell = transform.a
@@ -63,6 +63,8 @@ def road_network(z, river, transform, nodes_xy, seats_mask, rng, crs, extra_loop
     geoms, klass = [], []
     sources = np.unique(links[:, 0])
     for start in range(0, sources.size, 64):  # batches of Dijkstra runs; path tracing is per link
+        if progress is not None:
+            progress.set(100.0 * start / sources.size)
         batch = sources[start:start + 64]
         limit = 4.0 * max(length.max(), 1.0) * cost.max()
         _, pred = dijkstra(graph, directed=False, indices=node_cell[batch], return_predecessors=True, limit=limit)
