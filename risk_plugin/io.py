@@ -149,17 +149,27 @@ def _fid_safe(gdf, driver, label):
     return gdf, bool(named and unique_int)
 
 
+def geometry_kind(gdf):
+    """The one geometry type of a layer ('Point', 'MultiPolygon' …), for typing an empty layer derived from it."""
+    kinds = set(gdf.geom_type.dropna())
+    return kinds.pop() if len(kinds) == 1 else "Unknown"
+
+
 WRITE_CHUNK = 50_000     # features per write when progress is reported (a 360 000-cell grid: 8 steps)
 
 
-def write_vector(gdf, path, layer=None, progress=None):
+def write_vector(gdf, path, layer=None, progress=None, geometry_type=None):
     """Write a GeoDataFrame atomically; the driver follows the extension. With ``progress`` a large GeoPackage is
-    written in chunks of WRITE_CHUNK features (appended), reporting after each, and cancel is honoured between."""
+    written in chunks of WRITE_CHUNK features (appended), reporting after each, and cancel is honoured between.
+    ``geometry_type`` ('Point', 'MultiPolygon' …) types a layer that may be empty: QGIS does not load an empty
+    layer of unknown geometry type (``Processing: the following layers were not correctly generated``)."""
     ext = Path(path).suffix.lower()
     driver = VECTOR_DRIVERS.get(ext, "GPKG")
     gdf, with_index = _fid_safe(gdf, driver, layer_name(path))
     with atomic_path(path) as tmp:
         kwargs = {"layer": layer or Path(path).stem} if driver == "GPKG" else {}
+        if geometry_type and len(gdf) == 0:
+            kwargs["geometry_type"] = geometry_type
         if driver == "ESRI Shapefile":
             kwargs["encoding"] = "UTF-8"
         if progress is None or driver != "GPKG" or len(gdf) <= WRITE_CHUNK:

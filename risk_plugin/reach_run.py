@@ -21,7 +21,7 @@ from .definitions import reach as D
 from .definitions import shelters as SD
 from .errors import Problem, ValidationError, input_error, parameter_error
 from .inputs import RasterInput, VectorInput, check_rasters, load_vectors
-from .io import write_table, write_vector
+from .io import geometry_kind, write_table, write_vector
 from .isochrones import Grid, band_of, band_polygons
 from .network import RoadNetwork
 from .progress import ensure
@@ -672,7 +672,7 @@ def response_siting(candidates, demand, roads, *, group="forces", k=D.SITING_K, 
         ch["in_optimum_k"] = [int(i in set(exact[-1][0])) for i in order]
     outputs = {}
     if output:
-        outputs["sites"] = write_vector(to_working(ch, out_crs), output)
+        outputs["sites"] = write_vector(to_working(ch, out_crs), output, geometry_type=geometry_kind(cand_w))
     if output_curve:
         outputs["curve"] = write_table(curve, output_curve)
     progress.set(100)

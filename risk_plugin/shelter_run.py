@@ -20,7 +20,7 @@ from .crs import to_working, working_crs
 from .definitions import shelters as D
 from .errors import Problem, ValidationError, parameter_error
 from .inputs import RasterInput, VectorInput, check_rasters, load_vectors
-from .io import open_raster, split_source, write_table, write_vector
+from .io import geometry_kind, open_raster, split_source, write_table, write_vector
 from .network import RoadNetwork
 from .progress import ensure
 
@@ -575,7 +575,7 @@ def shelter_siting(candidates, demand, k, *, shelters=None, roads=None, demand_f
         ch["in_optimum_k"] = [int(i in set(exact[-1][0])) for i in order]
     outputs = {}
     if output:
-        outputs["sites"] = write_vector(to_working(ch, out_crs), output)
+        outputs["sites"] = write_vector(to_working(ch, out_crs), output, geometry_type=geometry_kind(cand_w))
     if output_curve:
         outputs["curve"] = write_table(curve, output_curve)
     progress.set(100)

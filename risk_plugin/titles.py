@@ -96,9 +96,10 @@ def _schemas():
     return [load_schema(k) for k in schema_kinds()]
 
 
-def schema_title(columns, geometry=True):
+def schema_title(columns, geometry=True, weak=True):
     """'乡镇/街道 / Townships' for a layer whose fields match an input kind of data_schemas/ (every required field and
-    at least two fields found), or None."""
+    at least two fields found), or None. A kind with no required field is a weak match (two common fields such as
+    名称 and 统一编号 fit many layers): left out with ``weak=False``."""
     from .validation import find_field
     best, score = None, 1
     for schema in _schemas():
@@ -106,6 +107,8 @@ def schema_title(columns, geometry=True):
             continue
         found = [f for f in schema["fields"] if find_field(columns, f) is not None]
         required = [f for f in schema["fields"] if f.get("required")]
+        if not required and not weak:
+            continue
         if all(find_field(columns, f) is not None for f in required) and len(found) > score:
             best, score = schema, len(found)
     return f"{best['zh']} / {best['en']}" if best else None
@@ -134,8 +137,9 @@ def layer_title(source, style=None, name=None, columns=(), area_km2=None, unit_c
     if not title:
         base = style is not None and style.kind == "base" and style.key != "other"
         title = style_title(style, columns) if base else None           # 乡镇界, 道路 …
-        title = title or schema_title(columns)                          # the input kind: 地质灾害隐患点 …
+        title = title or schema_title(columns, weak=False)              # the input kind: 地质灾害隐患点 …
         title = title or (style_title(style, columns) if style is not None and style.key != "other" else None)
+        title = title or schema_title(columns)
         title = title or (str(name).strip() if name else file_stem(source))
     return with_support(title, support_note(columns, area_km2, unit_codes))
 

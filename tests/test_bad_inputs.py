@@ -201,7 +201,7 @@ def v_numbers_as_text(gdf):
         v = gdf[c]
         text = v.map(lambda x: f"{x:,}" if float(x).is_integer() else repr(x)) if i % 2 == 0 else \
             v.map(lambda x: str(x).translate(full))
-        gdf[c] = text.astype(object)
+        gdf[c] = text.astype(object).where(v.notna(), None)     # an empty cell stays empty, not the text 'nan'
     return gdf
 
 
@@ -671,7 +671,9 @@ def test_gbk_under_a_utf8_cpg_validates_with_a_warning(chain, tmp_path):
     chain.until("riskmap:validate")
     src = chain.data / "villages.gpkg"
     shp = tmp_path / "村界.shp"
-    subprocess.run(["ogr2ogr", "-lco", "ENCODING=CP936", str(shp), str(src)], check=True, capture_output=True)
+    from riskmap.risk_plugin.io import data_layer
+    subprocess.run(["ogr2ogr", "-lco", "ENCODING=CP936", str(shp), str(src), data_layer(src)],   # not layer_styles
+                   check=True, capture_output=True)
     shp.with_suffix(".cpg").write_text("UTF-8")
     res, log = run_logged("riskmap:validate", {"INPUT": str(shp), "KIND": "villages",
                                                "OUTPUT_REPORT": str(tmp_path / "report.csv")})

@@ -6,6 +6,7 @@
 >>> degree(np.array([7.9, 8.0, 8.5]), "floor")                          # -> [7, 8, 8]
 """
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ def _one_intensity(text):
     if isinstance(text, (int, float, np.integer, np.floating)):
         v = float(text)
         return v if np.isfinite(v) else None
-    s = str(text).strip()
+    s = unicodedata.normalize("NFKC", str(text)).strip()    # full-width '７', '＜Ⅵ' → '7', '<VI'
     if not s:
         return None
     shift = 0.0
@@ -115,7 +116,7 @@ def parse_pga(values, unit=D.PGA_UNIT):
             return None
         if isinstance(v, (int, float, np.integer, np.floating)):
             return float(v) * scale if np.isfinite(v) else None
-        s = str(v).strip().replace("＜", "<").replace("≥", ">=").replace("＞", ">")
+        s = unicodedata.normalize("NFKC", str(v)).strip().replace("＜", "<").replace("≥", ">=").replace("＞", ">")
         if not s:
             return None
         factor = 1.0
