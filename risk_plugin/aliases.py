@@ -60,6 +60,13 @@ def alias(column):
                 spec["zh"] = pat["zh"].format(class_zh=c["zh"])
                 spec["en"] = pat["en"].format(class_en=c["en"])
                 spec.pop("classes")
+            if "names" in pat:          # '{g1_zh}' / '{g1_en}': the matched group's bilingual name (else itself)
+                fmt = {}
+                for i, names in enumerate(pat["names"], 1):
+                    zh, en = (names or {}).get(m.group(i), [m.group(i), m.group(i)])
+                    fmt[f"g{i}_zh"], fmt[f"g{i}_en"] = zh, en
+                spec["zh"], spec["en"] = pat["zh"].format(**fmt), pat["en"].format(**fmt)
+                spec.pop("names")
             return spec
     return _schema_fields().get(name.strip().lower())
 

@@ -197,3 +197,16 @@ def test_a_utf8_cpg_over_gbk_bytes_is_read_as_gbk(tmp_path):
     with collecting(said.append):
         assert list(read_vector(shp)["名称"]) == ["龙潭镇", "石门乡"]
     assert len(said) == 1 and "g.cpg" in said[0] and "GB18030" in said[0]
+
+
+def test_output_fields_of_the_response_and_earthquake_algorithms_have_bilingual_aliases(riskmap):
+    """Pattern aliases name the group and the threshold a field holds; people fields read as whole persons."""
+    from riskmap.risk_plugin import aliases
+    assert aliases.label("forces_30min") == "救援力量 30 分钟内到达人口 / People reached by response forces in 30 min"
+    assert aliases.alias("forces_30min")["persons"] is True
+    assert aliases.label("depot_mean_min") == "物资储备库平均到达时间 (分钟) / Mean travel time of supply depots (min)"
+    assert aliases.label("bld_c4") == "危险性极高区建筑 / Buildings in hazard class Very high"
+    assert aliases.label("fac_school_exposed") == "危险区内学校 / Schools in hazard zones"
+    assert aliases.label("police_30min") is None                   # not a group riskmap writes
+    assert aliases.alias("eq_risk_zh") is aliases.HIDDEN           # the class label says it
+    assert aliases.readable(aliases.alias("deaths"), [0.4, 2.5]) == [0, 3]
