@@ -162,18 +162,18 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
         for p in adv:
             p.setFlags(p.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(p)
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_DEMAND, "到达时间 (人) / Travel time (people)",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_DEMAND, "救援到达时间 (人) / Rescue travel time (people)",
                                                                   QgsProcessing.TypeVectorPoint))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_UNITS, "分村覆盖 / Reach per village",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_UNITS, "分村救援到达 / Rescue reach per village",
                                                                   QgsProcessing.TypeVectorPolygon, optional=True,
                                                                   createByDefault=False))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_TABLE, "分村/乡镇统计表 / Per-village and township table", "Excel (*.xlsx);;CSV (*.csv)",
             optional=True, createByDefault=False))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_BANDS, "等时圈 / Isochrone bands",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_BANDS, "救援到达等时圈 / Rescue-reach isochrone bands",
                                                                   QgsProcessing.TypeVectorPolygon, optional=True,
                                                                   createByDefault=False))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_FACILITIES, "设施 / Facilities",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_FACILITIES, "救援力量与储备库 / Response facilities",
                                                                   QgsProcessing.TypeVectorPoint, optional=True,
                                                                   createByDefault=False))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -216,9 +216,9 @@ class ResponseReachAlgorithm(RiskMapAlgorithm):
         self.style_on_load(context, out[self.OUTPUT_DEMAND], "reach_bands", field="minutes",
                            name="救援力量到达时间 / Travel time of rescue forces")
         self.style_on_load(context, out[self.OUTPUT_UNITS], "coverage_pct", field="covered_pct",
-                           name="分村覆盖率 / Reach per village")
+                           name="分村救援到达 / Rescue reach per village")
         self.style_on_load(context, out[self.OUTPUT_BANDS], "reach_bands", field="minutes",
-                           name="等时圈 / Isochrone bands")
+                           name="救援到达等时圈 / Rescue-reach isochrone bands")
         self.style_on_load(context, out[self.OUTPUT_FACILITIES], "facility_types", field="facility_type",
                            name="救援力量与储备库 / Response facilities")
         results = dict(out)

@@ -63,7 +63,7 @@ class ResponseSitingAlgorithm(RiskMapAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(self.METHOD, "方法 / Method", options=[
             "贪心最大覆盖 / greedy maximal covering", "精确 (混合整数规划) / exact (MILP)"],
             defaultValue=SD.SITING_METHODS.index(SD.SITING_METHOD)))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT, "建议新建站点 / Chosen sites",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT, "建议新建救援站点 / Proposed response sites",
                                                                   QgsProcessing.TypeVectorPoint))
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT_CURVE, "覆盖曲线 / Coverage curve",
                                                                 "CSV (*.csv);;Excel (*.xlsx)"))
@@ -91,7 +91,7 @@ class ResponseSitingAlgorithm(RiskMapAlgorithm):
             output=out, output_curve=curve, progress=progress, **read_road_params(self, parameters, context))
         for row in r["curve"].itertuples():
             feedback.pushInfo(f"k={row.k}: {row.site}  +{row.people_added:.0f} → {row.reached_total:.0f}")
-        self.style_on_load(context, out, "facility_types", field="facility_type", name="建议新建站点 / Chosen sites")
+        self.style_on_load(context, out, "facility_types", field="facility_type", name="建议新建救援站点 / Proposed response sites")
         return {self.OUTPUT: out, self.OUTPUT_CURVE: curve, "POPULATION_TOTAL": r["population_total"],
                 "REACHED_BEFORE": r["reached_before"], "REACHED_AFTER": r["reached_after"],
                 "SITES_CHOSEN": r["sites_chosen"], "CANDIDATES_UNSNAPPED": r["candidates_unsnapped"]}

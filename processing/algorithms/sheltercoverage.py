@@ -110,14 +110,14 @@ class ShelterCoverageAlgorithm(RiskMapAlgorithm):
                                              QgsProcessingParameterNumber.Double, D.CATCHMENT_WIDTH, minValue=0.1)
         width.setFlags(width.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(width)
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_SHELTERS, "场所容量与利用 / Shelters"))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_DEMAND, "需求安置情况 / Demand",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_SHELTERS, "避难场所容量与利用 / Shelter capacity and use"))
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_DEMAND, "避难需求安置情况 / Shelter demand served",
                                                                   QgsProcessing.TypeVectorPoint))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_UNITS, "分村/乡镇统计表 / Per-unit table", "CSV (*.csv);;Excel (*.xlsx)", optional=True,
             createByDefault=False))
         self.addParameter(QgsProcessingParameterVectorDestination(
-            self.OUTPUT_CATCHMENTS, "服务范围 / Catchments", QgsProcessing.TypeVectorPolygon, optional=True))
+            self.OUTPUT_CATCHMENTS, "避难场所服务范围 / Shelter catchments", QgsProcessing.TypeVectorPolygon, optional=True))
         for key, label in NUMERIC.items():
             self.addOutput(QgsProcessingOutputNumber(key, label))
         self.addOutput(QgsProcessingOutputString("REPORT", "未覆盖说明 / What is left out"))
@@ -150,7 +150,7 @@ class ShelterCoverageAlgorithm(RiskMapAlgorithm):
         self.style_on_load(context, out_sh, "shelter_utilisation", field="utilisation",
                            name="避难场所利用率 / Shelter utilisation")
         self.style_on_load(context, out_dem, "service_status", field="served", name="安置情况 / Demand served")
-        CatchmentStyle.attach(context, out_c, name="服务范围 / Catchments")
+        CatchmentStyle.attach(context, out_c, name="避难场所服务范围 / Shelter catchments")
         comps = r.get("components_without_shelter")
         report = (f"served {r['population_served']:.0f} / {r['population_total']:.0f}; "
                   f"unsnapped shelters: {len(r.get('shelters_unsnapped', []))}; "

@@ -89,7 +89,7 @@ class ShelterSitingAlgorithm(RiskMapAlgorithm):
                                                         "允许危险区内候选 / Allow candidates in hazard zones",
                                                         defaultValue=not D.EXCLUDE_HAZARDOUS_CANDIDATES))
         add_class_params(self)
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT, "建议新建场所 / Chosen sites"))
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT, "建议新建避难场所 / Proposed shelter sites"))
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT_CURVE, "覆盖曲线 / Coverage curve",
                                                                 "CSV (*.csv);;Excel (*.xlsx)"))
         for key, label in (("POPULATION_TOTAL", "总人数 / Total people"),
@@ -122,7 +122,7 @@ class ShelterSitingAlgorithm(RiskMapAlgorithm):
             output=out, output_curve=curve, progress=progress, **read_class_params(self, parameters, context))
         for row in r["curve"].itertuples():
             feedback.pushInfo(f"k={row.k}: {row.site}  +{row.people_added:.0f} → {row.served_total:.0f}")
-        self.style_on_load(context, out, "shelter_classes", field="shelter_class", name="建议新建场所 / Chosen sites")
+        self.style_on_load(context, out, "shelter_classes", field="shelter_class", name="建议新建避难场所 / Proposed shelter sites")
         return {self.OUTPUT: out, self.OUTPUT_CURVE: curve, "POPULATION_TOTAL": r["population_total"],
                 "SERVED_BEFORE": r["served_before"], "SERVED_AFTER": r["served_after"],
                 "SITES_CHOSEN": r["sites_chosen"], "CANDIDATES_EXCLUDED_HAZARD": r["candidates_excluded_hazard"]}

@@ -114,16 +114,16 @@ class WarningCoverageAlgorithm(RiskMapAlgorithm):
             self.addParameter(p)
         self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_DEMAND, "预警覆盖 (人) / Warning coverage (people)",
                                                                   QgsProcessing.TypeVectorPoint))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_UNITS, "分村预警覆盖率 / Coverage per village",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_UNITS, "分村预警覆盖率 / Warning coverage per village",
                                                                   QgsProcessing.TypeVectorPolygon, optional=True,
                                                                   createByDefault=False))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_TABLE, "分村/乡镇统计表 / Per-village and township table", "Excel (*.xlsx);;CSV (*.csv)",
             optional=True, createByDefault=False))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_COVERAGE, "可听范围 / Audible area",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_COVERAGE, "预警设施可听范围 / Audible area of warning devices",
                                                                   QgsProcessing.TypeVectorPolygon, optional=True,
                                                                   createByDefault=False))
-        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_POINTS, "隐患点监测 / Point monitoring",
+        self.addParameter(QgsProcessingParameterVectorDestination(self.OUTPUT_POINTS, "隐患点监测 / Geohazard point monitoring",
                                                                   QgsProcessing.TypeVectorPoint, optional=True,
                                                                   createByDefault=False))
         for key, label in NUMERIC.items():
@@ -159,7 +159,7 @@ class WarningCoverageAlgorithm(RiskMapAlgorithm):
         self.style_on_load(context, out[self.OUTPUT_UNITS], "coverage_pct", field="covered_pct",
                            name="分村预警覆盖率 / Warning coverage per village")
         self.style_on_load(context, out[self.OUTPUT_COVERAGE], "warning_devices", field="device_type",
-                           name="预警设施可听范围 / Audible area")
+                           name="预警设施可听范围 / Audible area of warning devices")
         self.style_on_load(context, out[self.OUTPUT_POINTS], "monitoring_status", field="monitored",
                            name="隐患点监测 / Geohazard monitoring")
         results = dict(out)
