@@ -108,7 +108,10 @@ class RiskMapAlgorithm(QgsProcessingAlgorithm):
                     notices.collecting(feedback.pushWarning if feedback is not None else print), \
                     on_output(lambda tmp, final: store_style(tmp, final, feedback, titles.get(_norm(final)))):
                 # every GeoPackage / GeoTIFF the engine writes gets its style and title before it moves into place
-                return self.execute(parameters, context, feedback, progress)
+                results = self.execute(parameters, context, feedback, progress)
+            if feedback is not None:
+                feedback.setProgress(100)      # done: QGIS's loading of the outputs counts 0 → 100 % after this
+            return results
         except Cancelled:
             raise QgsProcessingException("已取消, 未写出任何结果 / Cancelled; no output was written")
         except RiskMapError as exc:

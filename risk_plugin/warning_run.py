@@ -297,7 +297,8 @@ def _audible_areas(dgeom, radius, height, kind, dem, factor, receiver, cell, uni
     """Audible area per device type: circles merged (no DEM), or grid cells heard (with a DEM) merged."""
     rows, geoms = [], []
     clip = shapely.union_all(units_w.geometry.values) if units_w is not None else None
-    for k in D.DEVICE_TYPES:   # two device types
+    for i, k in enumerate(D.DEVICE_TYPES):   # two device types, each its share of the progress range
+        part = progress.sub(100.0 * i / len(D.DEVICE_TYPES), 100.0 * (i + 1) / len(D.DEVICE_TYPES))
         sel = np.flatnonzero(kind == k)
         if not len(sel):
             continue
@@ -317,7 +318,7 @@ def _audible_areas(dgeom, radius, height, kind, dem, factor, receiver, cell, uni
             need = np.flatnonzero(dist > radius[sel][s] * factor)
             bx, by, ax, ay = _in_dem_crs(dem, cells[t[need]], dgeom[sel][s[need]], work)
             ok[need[W.line_of_sight_blocked(dem, ax, ay, height[sel][s[need]], bx, by, np.full(len(need), receiver),
-                                            progress=progress)]] = False
+                                            progress=part)]] = False
             grid = np.zeros(w * h, np.uint8)
             grid[t[ok]] = 1
             shapes = [shapely.geometry.shape(g) for g, _ in features.shapes(grid.reshape(h, w), mask=grid.reshape(h, w) > 0,
