@@ -115,15 +115,21 @@ def resolve_column(columns, wanted):
 THOUSANDS = r"(?<=\d)[,，](?=\d{3}(?:\D|$))"
 
 
+# a count's own unit after the number, as survey sheets write it ('300人', '12 户', '1000 orang'); no measure units
+COUNT_UNITS = r"(?<=\d)\s*(人|户|栋|幢|间|层|座|所|个|处|名|口|orang|people|persons?|households?)$"
+
+
 def parse_numbers(values):
-    """(numbers, how many came from text): also '1,234', full-width '１２３', ' 12 ' as survey sheets hold them."""
+    """(numbers, how many came from text): also '1,234', full-width '１２３', ' 12 ', '300人', '1000 orang' as survey
+    sheets hold them."""
     num = pd.to_numeric(values, errors="coerce")
     if values.dtype != object:
         return num, 0
     text = values.where(num.isna() & values.notna())
     if not text.notna().any():
         return num, 0
-    cleaned = text.astype(str).str.normalize("NFKC").str.strip().str.replace(THOUSANDS, "", regex=True)
+    cleaned = text.astype(str).str.normalize("NFKC").str.strip().str.replace(THOUSANDS, "", regex=True) \
+        .str.replace(COUNT_UNITS, "", regex=True)
     again = pd.to_numeric(cleaned.where(text.notna()), errors="coerce")
     fixed = again.notna() & text.notna()
     return num.where(~fixed, again), int(fixed.sum())
@@ -131,6 +137,22 @@ def parse_numbers(values):
 
 def _ids(index, mask):
     return list(index[np.asarray(mask)])
+
+
+def allowed_text(allowed, per_class=3):
+    """The allowed values of a field for a message: all of them when few, else each class with a few of the
+    values that mean it ('rc (钢混, 钢混/框架, 框架 …)'), so a 57-value list stays readable."""
+    if len(allowed) <= 12:
+        return str(sorted(map(str, allowed)))
+    by_class = {}
+    for value, cls in allowed.items():
+        by_class.setdefault(str(cls), []).append(str(value))
+    parts = []
+    for cls, values in by_class.items():
+        others = [v for v in values if v != cls]
+        more = " …" if len(others) > per_class else ""
+        parts.append(f"{cls} ({', '.join(others[:per_class])}{more})" if others else cls)
+    return "; ".join(parts)
 
 
 class LayerCheck:
@@ -271,9 +293,9 @@ class LayerCheck:
             bad = (mapped.isna() & present).to_numpy()
             if bad.any():
                 shown = sorted(set(map(str, values[bad])))[:10]
+                allowed = allowed_text(spec["allowed"])
                 self.problem(f"字段 {label} 有不允许的值 {shown}", f"field {label} has values outside the allowed set: {shown}",
-                             f"允许的值: {sorted(spec['allowed'])}", f"allowed values: {sorted(spec['allowed'])}",
-                             field=col, features=_ids(gdf.index, bad))
+                             f"允许的值: {allowed}", f"allowed values: {allowed}", field=col, features=_ids(gdf.index, bad))
             gdf[name] = mapped
         if spec.get("unique"):
             dup = gdf[name].duplicated(keep=False).to_numpy() & present.to_numpy()

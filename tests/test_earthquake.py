@@ -592,3 +592,58 @@ def test_cancel_writes_nothing(three, tmp_path):
         seismic_hazard(str(tmp_path / "h.tif"), hazard=three["zones"], units=[three["villages"]], cell_size=10,
                        output_units=str(tmp_path / "hu.gpkg"), progress=Progress(is_canceled=cancel_after_start))
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# survey values: storey ranges, structure mapping, counts with their unit (foreign files)
+# --------------------------------------------------------------------------------------------------
+def test_storey_ranges_as_surveys_write_them(engine):
+    from riskmap.risk_plugin.seismic.vulnerability import parse_storeys
+    out, n = parse_storeys(["2", 3, "4-7", "10+", ">7", "≥8", "4~7层", "10层以上", "３层", None, "高层"])
+    assert list(out[:9]) == ["2", 3, 5.5, 10.0, 8.0, 8.0, 5.5, 10.0, 3.0]     # numbers and plain text stay for validation
+    assert out[9] is None and out[10] == "高层"                                 # unreadable: left for validation to report
+    assert n == 7
+
+
+def test_counts_with_their_unit_and_long_allowed_lists(engine):
+    from riskmap.risk_plugin.validation import allowed_text, parse_numbers
+    num, n = parse_numbers(pd.Series(["300人", "1000 orang", "12 户", "1,200", "12 km", "3 m"], dtype=object))
+    assert list(num[:4]) == [300, 1000, 12, 1200] and num[4:].isna().all() and n == 4    # no measure units
+    allowed = {"钢混": "rc", "框架": "rc", "剪力墙": "rc", "钢结构": "rc", "rc": "rc", "砖混": "brick_concrete",
+               "砌体": "brick_concrete", "砖木": "brick_wood", "土木": "earth_wood", "土坯": "earth_wood",
+               "其他": "other", "other": "other", "木结构": "other"}
+    assert allowed_text(allowed) == ("rc (钢混, 框架, 剪力墙 …); brick_concrete (砖混, 砌体); brick_wood (砖木); "
+                                     "earth_wood (土木, 土坯); other (其他, 木结构)")
+
+
+def test_jakarta_survey_buildings_with_a_structure_map(riskmap, shared_data, tmp_path):
+    """InaSAFE's 181 surveyed Jakarta buildings: English structure classes, 77 blanks, storeys '4-7' / '10+' / '>7',
+    capacity '1000 orang'. Refused with the field and the values named; with STRUCTURE_MAP every building counts
+    once under the mapped type, residents are the capacities read as numbers, and the input is not touched."""
+    import hashlib
+    import re
+    from conftest import run_alg
+    from qgis.core import QgsProcessingException
+    src = shared_data / "jakarta" / "buildings_small.gpkg"
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    base = {"BUILDINGS": str(src), "EPICENTRE": "106.83,-6.18 [EPSG:4326]", "MAGNITUDE": 6.5, "DEPTH": 10,
+            "STRUCTURE_FIELD": "STRUCTURE", "FLOORS_FIELD": "LEVELS", "RESIDENTS_FIELD": "CAPACITY",
+            "UNITS": [str(shared_data / "jakarta" / "kelurahan.gpkg")], "NAME_FIELDS": "KEL_NAME_1",
+            "OUTPUT_UNITS": str(tmp_path / "units.gpkg"), "OUTPUT_TABLE": str(tmp_path / "units.xlsx")}
+    with pytest.raises(QgsProcessingException) as err:
+        run_alg("riskmap:earthquakeimpact", base)
+    msg = str(err.value)
+    assert "STRUCTURE" in msg and "unreinforced_masonry" in msg and "rc (" in msg and "LEVELS" not in msg
+    assert not (tmp_path / "units.gpkg").exists()
+    res = run_alg("riskmap:earthquakeimpact", {**base, "STRUCTURE_MAP": "unreinforced_masonry=brick_wood; "
+                  "confined_masonry=砖混; reinforced_masonry=brick_concrete; plastered=other; 空=other"})
+    raw = gpd.read_file(src)
+    by_hand = sum(int(re.match(r"\d+", str(v)).group()) for v in raw["CAPACITY"].dropna())
+    assert res["BUILDINGS"] == len(raw) == 181 and res["RESIDENTS"] == by_hand
+    units = gpd.read_file(tmp_path / "units.gpkg", layer="units")
+    counts = raw["STRUCTURE"].fillna("").value_counts()
+    assert units["n_brick_wood"].sum() == counts["unreinforced_masonry"]
+    assert units["n_brick_concrete"].sum() == counts["confined_masonry"] + counts["reinforced_masonry"]
+    assert units["n_other"].sum() == counts["plastered"] + counts[""] and units["n_rc"].sum() == 0
+    assert 0 < res["DEATHS"] < res["RESIDENTS"]
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest

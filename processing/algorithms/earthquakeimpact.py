@@ -58,8 +58,9 @@ class EarthquakeImpactAlgorithm(RiskMapAlgorithm):
         "most expected deaths.<br><br>"
         "<b>BUILDINGS</b>: footprints or points with <b>STRUCTURE_FIELD</b> (default 结构类型: 钢混/框架, 砖混, 砖木, 土木/土坯, "
         "其他, and the census values 钢筋混凝土结构, 砌体结构, 砖石结构, 土木结构, 窑洞 …), <b>RESIDENTS_FIELD</b> (居住人数 / "
-        f"常住人口; else 户数 × {D.PERSONS_PER_HOUSEHOLD:g}, the seventh-census household size), <b>FLOORS_FIELD</b> (建筑层数: "
-        "the collapse share of RC frames), <b>YEAR_FIELD</b> (建造年代: 1995, 1981-1990, 1980年及以前) and "
+        f"常住人口; else 户数 × {D.PERSONS_PER_HOUSEHOLD:g}, the seventh-census household size), <b>STRUCTURE_MAP</b> (advanced, e.g. <i>unreinforced_masonry=brick_wood; "
+        "confined_masonry=brick_concrete; 空=other</i>: the layer's own values, and blanks, onto the five types), <b>FLOORS_FIELD</b> (建筑层数: "
+        "the collapse share of RC frames; survey ranges read as 4-7 → 5.5, 10+ → 10, >7 → 8), <b>YEAR_FIELD</b> (建造年代: 1995, 1981-1990, 1980年及以前) and "
         "<b>FORTIFICATION_FIELD</b> (抗震设防烈度: 未设防/0, 6 … 9, 7度, Ⅶ; blank → designed to <b>DESIGN_FORTIFICATION</b> "
         f"(default {D.DESIGN_FORTIFICATION}) for 钢混 and 砖混 built from <b>CODE_YEAR</b> (default {D.CODE_YEAR}, GBJ 11-89 in "
         "force) on, else unfortified). Field names of the census house survey and their Shapefile truncations are "
@@ -109,6 +110,8 @@ class EarthquakeImpactAlgorithm(RiskMapAlgorithm):
         advanced = [QgsProcessingParameterField(name, label, parentLayerParameterName=self.BUILDINGS, optional=True)
                     for name, _, label in self.FIELDS]
         advanced += [
+            QgsProcessingParameterString("STRUCTURE_MAP", "结构类型映射 (原值=类型) / Structure-type mapping (value=type)",
+                                         optional=True, defaultValue=""),
             QgsProcessingParameterRasterLayer("POPULATION", "人口栅格 (PAGER 法) / Population raster (PAGER method)", optional=True),
             QgsProcessingParameterFile("VULNERABILITY_TABLE", "易损性矩阵表 / Vulnerability table (CSV/XLSX)", optional=True,
                                        fileFilter="CSV (*.csv);;Excel (*.xlsx)"),
@@ -154,6 +157,7 @@ class EarthquakeImpactAlgorithm(RiskMapAlgorithm):
         crs = self.parameterAsCrs(p, "OUTPUT_CRS", c)
         result = earthquake_impact(
             buildings=self.vector_path(p, self.BUILDINGS, c, feedback), field_map=field_map,
+            structure_map=self.parameterAsString(p, "STRUCTURE_MAP", c) or None,
             population=self.raster_path(p, "POPULATION", c),
             vulnerability_table=self.parameterAsFile(p, "VULNERABILITY_TABLE", c) or None,
             fatality_rates=self.parameterAsFile(p, "FATALITY_RATES", c) or None,

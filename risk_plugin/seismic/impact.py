@@ -14,6 +14,8 @@ the default matrices) → expected casualties with the Hazus rates per damage st
 (residents × OCCUPANCY of the time of day). Everything is array arithmetic over all buildings at once;
 per unit sums are np.bincount over the unit of each centroid.
 """
+import re
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -29,10 +31,12 @@ from .casualty import RateTable, building_casualties, pager_rates
 from .field import Conversion, open_hazard
 from .intensity import degree, roman
 from .units import load_units, unit_labels_block
-from .vulnerability import Matrices, fortification_index, parse_fortification, parse_year, resolve_fortification
+from .vulnerability import (Matrices, fortification_index, parse_fortification, parse_storeys, parse_year,
+                            resolve_fortification)
 
 STATES = D.DAMAGE_STATES
 BUILDING_FIELDS = ("structure", "residents", "households", "floors", "year", "fortification")
+BLANK_KEYS = ("空", "(空)", "blank", "(blank)", "empty", "null")     # STRUCTURE_MAP key for an empty structure value
 
 
 def _choice(name, value, allowed):
@@ -74,14 +78,17 @@ def check_params(rounding, time_of_day, occupancy, code_year, design_fortificati
     return occ, tuple(float(b) for b in breaks)
 
 
-def load_buildings(buildings, field_map, repair):
-    """Read and check the buildings against data_schemas/seismic_buildings.json; returns (gdf, problems)."""
+def load_buildings(buildings, field_map, repair, structure_map=None):
+    """Read and check the buildings against data_schemas/seismic_buildings.json; returns (gdf, problems).
+    ``structure_map`` ({'unreinforced_masonry': 'brick_wood', …}) maps the layer's own structure values onto the
+    schema's before they are checked; storey ranges ('4-7', '10+') are read by :func:`parse_storeys`."""
     if not buildings:
         return None, []
     try:
         gdf = read_vector(buildings)
     except InputError as exc:
         return None, exc.problems
+    gdf = _read_survey_values(gdf, field_map, structure_map or {}, layer_name(buildings))
     spec = VectorInput("buildings", buildings, "seismic_buildings", {k: v for k, v in field_map.items() if v},
                        repair=repair, label=layer_name(buildings))
     norm, problems = check_used_fields(gdf, spec, set(BUILDING_FIELDS))
@@ -113,6 +120,52 @@ def load_buildings(buildings, field_map, repair):
     return norm, problems
 
 
+def parse_structure_map(text):
+    """{layer value (lower case): schema class} from 'unreinforced_masonry=brick_wood; 框架=rc'. A class is one of
+    the five types or any value the schema maps onto one (砖混, 钢筋混凝土 …)."""
+    from ..validation import load_schema
+    spec = next(f for f in load_schema("seismic_buildings")["fields"] if f["name"] == "structure")
+    known = {str(k).strip().lower(): v for k, v in spec["allowed"].items()}
+    out = {}
+    for chunk in [c for c in re.split(r"[;；,，\n]", str(text or "")) if c.strip()]:
+        parts = re.split(r"[=:：]|->|→", chunk, maxsplit=1)
+        if len(parts) != 2 or not parts[0].strip() or parts[1].strip().lower() not in known:
+            raise parameter_error("STRUCTURE_MAP", f"'{chunk.strip()}' 应写成 原值=结构类型 (钢混/框架 rc, 砖混 brick_concrete, "
+                                  "砖木 brick_wood, 土木/土坯 earth_wood, 其他 other)",
+                                  f"'{chunk.strip()}' must be written value=type (rc, brick_concrete, brick_wood, earth_wood, other)",
+                                  "例如 unreinforced_masonry=brick_wood; confined_masonry=brick_concrete",
+                                  "e.g. unreinforced_masonry=brick_wood; confined_masonry=brick_concrete")
+        out[parts[0].strip().lower()] = known[parts[1].strip().lower()]
+    return out
+
+
+def _read_survey_values(gdf, field_map, structure_map, label):
+    """A copy of ``gdf`` with STRUCTURE_MAP applied and storey ranges read as numbers; each said in the log."""
+    from .. import notices
+    from ..validation import find_field, load_schema
+    specs = {f["name"]: f for f in load_schema("seismic_buildings")["fields"]}
+    gdf = gdf.copy()
+    col = find_field(gdf.columns, specs["structure"], field_map.get("structure"))
+    if structure_map and col is not None:
+        key = gdf[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower())
+        blank = next((structure_map[k] for k in BLANK_KEYS if k in structure_map), None)
+        if blank is not None:
+            key = key.where(key.notna() & (key != ""), BLANK_KEYS[0])
+            structure_map = {**structure_map, BLANK_KEYS[0]: blank}
+        hit = key.isin(list(structure_map))
+        if hit.any():
+            gdf[col] = gdf[col].astype(object).where(~hit, key[hit].map(structure_map))
+            notices.warn(label, f"STRUCTURE_MAP: {int(hit.sum())} 栋建筑的结构类型按映射改写",
+                         f"STRUCTURE_MAP: the structure type of {int(hit.sum())} buildings was mapped")
+    col = find_field(gdf.columns, specs["floors"], field_map.get("floors"))
+    if col is not None and gdf[col].dtype == object:
+        gdf[col], n = parse_storeys(gdf[col])
+        if n:
+            notices.warn(label, f"层数: {n} 个文字值按区间读取 (4-7 → 5.5, 10+ → 10, >7 → 8)",
+                         f"storeys: {n} text values read as ranges (4-7 → 5.5, 10+ → 10, >7 → 8)")
+    return gdf
+
+
 def earthquake_impact(buildings=None, hazard=None, conv=None, pga_field=None, intensity_field=None, period_field=None,
                       epicentre=None, magnitude=None, depth=None, attenuation_key=D.ATTENUATION_DEFAULT, strike=None,
                       faults=None, units=(), population=None, field_map=None, vulnerability_table=None,
@@ -121,7 +174,7 @@ def earthquake_impact(buildings=None, hazard=None, conv=None, pga_field=None, in
                       retrofit_fortification=D.RETROFIT_FORTIFICATION, risk_breaks=D.RISK_BREAKS,
                       pager_theta=D.PAGER_THETA, pager_beta=D.PAGER_BETA, output_buildings=None, output_units=None,
                       output_zoning=None, output_table=None, output_retrofit=None, output_crs=None, work_crs=None,
-                      repair=False, progress=None):
+                      repair=False, structure_map=None, progress=None):
     """Validate, compute, write; return the numeric outputs (BUILDINGS, DEATHS, DEATHS_PAGER …) plus
     'frames' (per-level tables), 'retrofit' (DataFrame), 'buildings' (per-building results)."""
     progress = ensure(progress)
@@ -139,7 +192,8 @@ def earthquake_impact(buildings=None, hazard=None, conv=None, pga_field=None, in
                           depth, attenuation_key, strike, faults, repair)
     except InputError as exc:
         problems.extend(exc.problems)
-    bgdf, bprobs = load_buildings(buildings, field_map, repair)
+    bgdf, bprobs = load_buildings(buildings, field_map, repair,
+                                   parse_structure_map(structure_map) if isinstance(structure_map, str) else structure_map)
     problems.extend(bprobs)
     try:
         level_gdfs, labels = load_units(units, repair)
