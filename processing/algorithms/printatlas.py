@@ -176,6 +176,8 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         family = pdf_family(FONT, feedback.pushWarning)
         layout = self._layout(project, family)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_title", title)
+        names = [str(v) for v in cov_gdf[name_col].dropna()]
+        self._fit_title(layout.itemById("title"), f"{title}  ·  {max(names, key=len) if names else ''}")
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_source", source)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_date", date)
         QgsExpressionContextUtils.setLayoutVariable(layout, "riskmap_crs", f"{crs.authid()} · {crs.description()}")
@@ -254,6 +256,21 @@ class PrintAtlasAlgorithm(RiskMapAlgorithm):
         else:
             h = w * height / width
         return QgsRectangle(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+    @staticmethod
+    def _fit_title(item, text, smallest=11.0):
+        """The title's font made smaller (not below ``smallest`` pt) until the longest page's title fits on one line."""
+        from qgis.PyQt.QtGui import QFontMetricsF
+        font = QFont(item.font())
+        size = font.pointSizeF()
+        probe = QFont(font)
+        probe.setPixelSize(100)
+        em = QFontMetricsF(probe).horizontalAdvance(text) / 100.0        # the text's width in font sizes
+        width_mm = item.rect().width() * 0.97
+        fit = width_mm / (em * 25.4 / 72.0) if em > 0 else size
+        if fit < size:
+            font.setPointSizeF(max(smallest, fit))
+            item.setFont(font)
 
     @staticmethod
     def _style_coverage(layer, name_col, family=FONT):
