@@ -178,6 +178,8 @@ def assert_coverage_equal(a, b):
     da, db = a["frames"]["demand"], b["frames"]["demand"]
     assert list(da["status"]) == list(db["status"])
     assert list(da["shelter"]) == list(db["shelter"]) and list(da["nearest_shelter"]) == list(db["nearest_shelter"])
+    for col in ("snap_m", "component"):
+        assert list(da[col]) == list(db[col])
     for col in ("served_people", "unserved_people", "nearest_m", "shelter_m"):
         np.testing.assert_allclose(da[col].to_numpy(float), db[col].to_numpy(float), rtol=1e-9, atol=1e-9)
     sa, sb = a["frames"]["shelters"], b["frames"]["shelters"]
@@ -244,6 +246,73 @@ def test_shelter_partition_buffer_keeps_border_demand(dispatcher, tmp_path):
     lost = set(pair_set(a)) - set(pair_set(c))
     assert {(s, t) for s, t, _ in lost} == {(1, 1), (1, 2), (1, 3)}
     assert c["population_within_reach"] == a["population_within_reach"] - 13
+
+
+def assert_snaps_identical(a, b):
+    for f in ("ok", "segment", "offset", "distance", "x", "y"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+
+
+def test_demand_is_snapped_on_the_workers_as_on_the_whole_graph(demo_county, dispatcher):
+    """1 km tiles (dozens of tasks, most demand near a tile edge), and the tiles without a halo
+    (buffer 0): every demand unit's snap (segment, offset, distance, position) equals the one-process
+    snap on the whole graph bit for bit, and so do the pairs; the driver snapped no demand."""
+    import geopandas as gpd
+    from riskmap.risk_plugin import network, shelters as S
+    from riskmap.risk_plugin.parallel.reach import make_reach
+    from riskmap.risk_plugin.shelter_run import load_demand
+    roads = gpd.read_file(demo_county["roads"], engine="pyogrio").to_crs(CRS)
+    net = network.RoadNetwork.from_lines(roads.geometry.values)
+    sh = gpd.read_file(demo_county["shelters"], engine="pyogrio").to_crs(CRS).geometry.values
+    dem = load_demand(demo_county["buildings"])[0].to_crs(CRS).geometry.values
+    limits = np.full(len(sh), 1000.0)
+    a = S.reach(sh, limits, dem, network=net, max_snap=300.0)
+    calls = []
+    snap = network.RoadNetwork.snap
+
+    def counted(self, pts, max_snap=300.0):
+        calls.append(len(pts))
+        return snap(self, pts, max_snap)
+    network.RoadNetwork.snap = counted
+    try:
+        b = make_reach(dispatcher, None, tile_m=1000.0)(sh, limits, dem, network=net, max_snap=300.0)
+        c = make_reach(dispatcher, None, buffer_m=0.0, tile_m=1000.0)(sh, limits, dem, network=net, max_snap=300.0)
+    finally:
+        network.RoadNetwork.snap = snap
+    assert calls == [len(sh), len(sh)]                     # on the driver: the shelters only
+    assert dispatcher.tasks["reach"] >= 2 * 40
+    assert a.demand_snap.ok.sum() > 0.9 * len(dem) and (~a.demand_snap.ok).any()   # both kinds
+    for r in (b, c):
+        assert_snaps_identical(a.demand_snap, r.demand_snap)
+        assert_snaps_identical(a.shelter_snap, r.shelter_snap)
+        np.testing.assert_array_equal(a.demand_component, r.demand_component)
+    key = lambda r: sorted(zip(r.s.tolist(), r.t.tolist(), r.d.tolist()))  # noqa: E731
+    assert len(a.s) > 100 and key(a) == key(b)
+
+
+def test_snap_across_a_tile_edge_and_a_tie_go_as_on_the_whole_graph(dispatcher):
+    """By hand: tiles of 1 km, no halo. A house at x = 990 (tile 0) is 60 m from the road at x = 1050
+    (tile 1) and 190 m from the one at x = 800: it snaps to x = 1050. A house at x = 1500 lies halfway
+    between two roads (x = 1400 and x = 1600, 100 m each): the tie goes to the first segment, road 2
+    (x = 1400, listed before x = 1600)."""
+    import shapely
+    from riskmap.risk_plugin import network, shelters as S
+    from riskmap.risk_plugin.parallel.reach import make_reach
+    lines = [shapely.LineString([(x, 0), (x, 1000)]) for x in (800.0, 1050.0, 1400.0, 1600.0)]
+    net = network.RoadNetwork.from_lines(np.array(lines, dtype=object))
+    dem = np.array([shapely.Point(990, 500), shapely.Point(1500, 500)], dtype=object)
+    sh = np.array([shapely.Point(1050, 900)], dtype=object)
+    a = S.reach(sh, [500.0], dem, network=net, max_snap=300.0)
+    b = make_reach(dispatcher, None, buffer_m=0.0, tile_m=1000.0)(sh, [500.0], dem, network=net, max_snap=300.0)
+    assert dispatcher.tasks["reach"] == 2
+    assert_snaps_identical(a.demand_snap, b.demand_snap)                      # no halo: the snap is still right
+    assert list(b.demand_snap.distance) == [60.0, 100.0]
+    assert list(net.seg_feature[b.demand_snap.segment]) == [1, 2]
+    assert list(b.demand_snap.x) == [1050.0, 1400.0]
+    assert (list(a.s), list(a.t), list(a.d)) == ([0], [0], [400.0 + 60.0])   # house 1: its road (x = 1400) never meets the shelter's
+    c = make_reach(dispatcher, None, tile_m=1000.0)(sh, [500.0], dem, network=net, max_snap=300.0)
+    assert_snaps_identical(a.demand_snap, c.demand_snap)                      # with the halo: the pair too
+    assert (list(c.s), list(c.t), list(c.d)) == ([0], [0], [460.0])
 
 
 # --------------------------------------------------------------------------------------- CLI and seams

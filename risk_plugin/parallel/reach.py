@@ -2,25 +2,37 @@
 
 A drop-in version of :func:`risk_plugin.shelters.reach` (same arguments, same :class:`Reach`):
 :func:`risk_plugin.shelter_run.shelter_coverage` calls it as ``shelters.reach`` and everything else
-(snapping, allocation by capacity, statuses, tables) runs unchanged on the driver.
+(allocation by capacity, statuses, tables) runs unchanged on the driver.
 
 Partitions. Every demand unit belongs to exactly one partition: the first township polygon holding it
 (layer order), else the nearest township. A partition's task gets
 
-- its demand units;
-- every shelter within R of their extent, R = the largest service distance of a usable shelter;
-- the road segments within R + MAX_SNAP of that extent, plus the segments its shelters and demand
-  units are snapped to, as a sub-graph with the full graph's nodes and lengths.
+- its demand units (as geometries, not yet snapped);
+- every shelter within R of their extent, R = the largest service distance of a usable shelter,
+  with its snap (shelters are few: the driver snaps them all once, every shelter needs its row);
+- the road segments within R + MAX_SNAP of that extent, plus the segments its shelters are snapped
+  to, as a sub-graph with the full graph's coordinates and lengths, segments in global order.
+
+The task snaps its demand units to its sub-graph and returns their snaps with its pairs; the driver
+never snaps the demand.
+
+Why the snap is the global one. ``RoadNetwork.snap`` picks, among the segments within MAX_SNAP of a
+geometry, the one at the smallest distance, ties to the lowest segment index. Every segment within
+MAX_SNAP of a demand unit of the partition meets the partition's extent grown by MAX_SNAP, so it is in
+the sub-graph; the sub-graph keeps the segments in their global order (a sorted index list), so ties go
+the same way, and the segment's coordinates are the same numbers, so distance, offset and snapped
+position are the same bit for bit. Demand units farther than MAX_SNAP from every road have no segment
+in reach in either graph: unsnapped in both.
 
 Why nothing is lost. A walk of length d <= R from a shelter to a demand unit (snap + road + snap) never
 leaves the disc of radius d around the demand unit: every point of it is within R of the partition's
 extent. So the shelter is in the partition's set, every segment of the walk is in its sub-graph, and
 the shortest walk found there is the one found on the whole graph (Dijkstra's distances are the unique
 solution of d(v) = min over neighbours u of d(u) + w(u, v), which the sub-graph contains for every node
-on such a walk). Snapping is done once on the whole graph and handed down. The union of the partitions'
-pairs is therefore the set of pairs of the one-process run, with the same distances (bit for bit;
-tests/test_dask.py checks). Only their order differs, so per-shelter and per-unit sums can differ in
-the last bits of a float (allocation under the 'nearest' rule sorts the pairs itself).
+on such a walk). The union of the partitions' pairs is therefore the set of pairs of the one-process
+run, with the same distances (bit for bit; tests/test_dask.py checks). Only their order differs, so
+per-shelter and per-unit sums can differ in the last bits of a float (allocation under the 'nearest'
+rule sorts the pairs itself).
 """
 import numpy as np
 import shapely
@@ -71,9 +83,12 @@ def _sub_snap(snap, idx, seg_lut):
 
 
 def _pairs_network(piece):
-    """Worker: the partition's sub-graph and its (shelter, demand, metres) pairs in local indices."""
-    xy, u, v, length, feature, ssnap, tsnap, limits = piece
-    return RoadNetwork(xy, u, v, length, feature).pairs_within(ssnap, tsnap, limits)
+    """Worker: snap the partition's demand to its sub-graph; its (shelter, demand, metres) pairs in
+    local indices and the demand's snap (segments local to the sub-graph)."""
+    xy, u, v, length, feature, ssnap, demand, limits, max_snap = piece
+    net = RoadNetwork(xy, u, v, length, feature)
+    tsnap = net.snap(demand.array, max_snap)
+    return (*net.pairs_within(ssnap, tsnap, limits), tsnap)
 
 
 def _pairs_euclidean(piece):
@@ -103,47 +118,56 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
         s_tree = shapely.STRtree(shelter_pts)
         ssnap = tsnap = None
         if network is not None:
-            ssnap = network.snap(shelter_pts, max_snap)
-            tsnap = network.snap(demand_pts, max_snap)
+            ssnap = network.snap(shelter_pts, max_snap)        # the demand is snapped on the workers
+            tsnap = Snap(np.zeros(n_t, bool), np.full(n_t, -1, np.int64), np.zeros(n_t), np.full(n_t, np.inf),
+                         np.full(n_t, np.nan), np.full(n_t, np.nan))    # RoadNetwork.snap's "not snapped"
             a, b = network.xy[network.seg_u], network.xy[network.seg_v]
             seg_tree = shapely.STRtree(shapely.box(np.minimum(a[:, 0], b[:, 0]), np.minimum(a[:, 1], b[:, 1]),
                                                    np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1])))
         progress.set(15)
         pieces, index = [], []
-        for p in np.unique(part) if live.any() else []:
+        for p in np.unique(part) if (live.any() or network is not None) else []:
             t_idx = np.flatnonzero(part == p)
             bounds = shapely.total_bounds(demand_pts[t_idx])
             if not np.all(np.isfinite(bounds)):
-                continue                                     # only empty geometries: nothing to reach
-            s_idx = np.sort(s_tree.query(_grow(bounds, halo)))           # envelopes: a superset is safe
-            s_idx = s_idx[live[s_idx]]
-            if not len(s_idx):
-                continue
+                continue                                     # only empty geometries: not snapped, nothing to reach
+            s_idx = np.sort(s_tree.query(_grow(bounds, halo))) if live.any() else np.zeros(0, np.int64)
+            s_idx = s_idx[live[s_idx]]                       # envelopes: a superset is safe
             if network is None:
+                if not len(s_idx):
+                    continue
                 pieces.append((Geometries(shelter_pts[s_idx]), Geometries(demand_pts[t_idx]), limits[s_idx]))
-            else:
-                segs = seg_tree.query(_grow(bounds, halo + max_snap))
-                snapped = np.r_[ssnap.segment[s_idx][ssnap.ok[s_idx]], tsnap.segment[t_idx][tsnap.ok[t_idx]]]
-                segs = np.unique(np.r_[segs, snapped]).astype(np.int64)
-                nodes = np.unique(np.r_[network.seg_u[segs], network.seg_v[segs]])
-                node_lut = np.full(network.n_nodes, -1, np.int64)
-                node_lut[nodes] = np.arange(len(nodes))
-                seg_lut = np.full(network.n_segments, -1, np.int64)
-                seg_lut[segs] = np.arange(len(segs))
-                pieces.append((network.xy[nodes], node_lut[network.seg_u[segs]], node_lut[network.seg_v[segs]],
-                               network.seg_len[segs], network.seg_feature[segs], _sub_snap(ssnap, s_idx, seg_lut),
-                               _sub_snap(tsnap, t_idx, seg_lut), limits[s_idx]))
-            index.append((s_idx, t_idx))
+                index.append((s_idx, t_idx, None))
+                continue
+            # the demand's snap needs the segments within max_snap of the extent, the walks those within halo
+            segs = seg_tree.query(_grow(bounds, max(halo, 0.0) + max_snap))
+            segs = np.unique(np.r_[segs, ssnap.segment[s_idx][ssnap.ok[s_idx]]]).astype(np.int64)  # sorted: global order
+            if not len(segs):
+                continue                                     # no road within max_snap: not snapped in the full graph either
+            nodes = np.unique(np.r_[network.seg_u[segs], network.seg_v[segs]])
+            node_lut = np.full(network.n_nodes, -1, np.int64)
+            node_lut[nodes] = np.arange(len(nodes))
+            seg_lut = np.full(network.n_segments, -1, np.int64)
+            seg_lut[segs] = np.arange(len(segs))
+            pieces.append((network.xy[nodes], node_lut[network.seg_u[segs]], node_lut[network.seg_v[segs]],
+                           network.seg_len[segs], network.seg_feature[segs], _sub_snap(ssnap, s_idx, seg_lut),
+                           Geometries(demand_pts[t_idx]), limits[s_idx], float(max_snap)))
+            index.append((s_idx, t_idx, segs))
         kernel = _pairs_euclidean if network is None else _pairs_network
         results = dispatcher.map("reach", kernel, pieces, progress=progress.sub(15, 100))
-        s = [si[ls] for (si, _), (ls, _, _) in zip(index, results)]
-        t = [ti[lt] for (_, ti), (_, lt, _) in zip(index, results)]
-        d = [ld for (_, _, ld) in results]
+        s = [si[r[0]] for (si, _, _), r in zip(index, results)]
+        t = [ti[r[1]] for (_, ti, _), r in zip(index, results)]
+        d = [r[2] for r in results]
         s = np.concatenate(s).astype(np.int64) if s else np.zeros(0, np.int64)
         t = np.concatenate(t).astype(np.int64) if t else np.zeros(0, np.int64)
         d = np.concatenate(d).astype(float) if d else np.zeros(0)
         if network is None:
             return _shelters.Reach(s, t, d, None, None, np.zeros(n_s, np.int64), np.zeros(n_t, np.int64))
+        for (_, ti, segs), r in zip(index, results):          # the workers' demand snaps, in global segments
+            ts = r[3]
+            tsnap.ok[ti], tsnap.offset[ti], tsnap.distance[ti] = ts.ok, ts.offset, ts.distance
+            tsnap.x[ti], tsnap.y[ti] = ts.x, ts.y
+            tsnap.segment[ti] = np.where(ts.ok, segs[np.clip(ts.segment, 0, None)], -1)
         return _shelters.Reach(s, t, d, ssnap, tsnap, network.component_of(ssnap), network.component_of(tsnap))
 
     return reach
