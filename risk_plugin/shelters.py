@@ -186,7 +186,6 @@ def allocate_balanced(s, t, d, people, cap):
     m = len(s)
     if m == 0:
         return np.zeros(0)
-    n_t, n_s = len(people), len(cap)
     # only the units and shelters that appear in a pair make rows
     tu, ti = np.unique(t, return_inverse=True)
     su, si = np.unique(s, return_inverse=True)
@@ -214,8 +213,79 @@ def allocate(s, t, d, people, cap, rule=D.ALLOCATION):
         return allocate_nearest(s, t, d, people, cap)
     if rule == "balanced":
         return allocate_balanced(s, t, d, people, cap)
-    raise parameter_error("ALLOCATION", f"未知分配规则 {rule}", f"unknown allocation rule {rule}",
-                          f"可选: {D.ALLOCATIONS}", f"choose one of {D.ALLOCATIONS}")
+    raise _unknown_rule(rule)
+
+
+def _unknown_rule(rule):
+    return parameter_error("ALLOCATION", f"未知分配规则 {rule}", f"unknown allocation rule {rule}",
+                           f"可选: {D.ALLOCATIONS}", f"choose one of {D.ALLOCATIONS}")
+
+
+def reach_components(s, t, n_shelters, n_units):
+    """Connected component of each pair in the bipartite shelter–demand reach graph (a shelter and a
+    unit are joined when the unit is within the shelter's reach), and the number of components.
+
+    People compete only for shelters they can reach, and a shelter only takes people it reaches: under
+    the 'nearest' rule a component's allocation depends on its own pairs alone (every step of
+    :func:`allocate_nearest` reads and writes only the proposing unit's and the proposed shelter's
+    state), so allocating component by component gives the county's allocation.
+    """
+    from scipy.sparse import csgraph
+    s, t = np.asarray(s, np.int64), np.asarray(t, np.int64)
+    n = int(n_shelters) + int(n_units)
+    g = sparse.coo_matrix((np.ones(len(s), np.int8), (s, n_shelters + t)), shape=(n, n))
+    ncomp, label = csgraph.connected_components(g, directed=False)
+    return label[s], ncomp
+
+
+def component_batches(comp, max_pairs):
+    """Pair indices in batches of whole components (component order, pair order inside): the
+    components that start within the same ``max_pairs`` of the running pair count. A batch holds at
+    most ``max_pairs`` + the largest component's pairs: memory is bounded by that, not the county."""
+    order = np.argsort(comp, kind="stable")
+    c = comp[order]
+    if not len(c):
+        return []
+    first = np.r_[True, c[1:] != c[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(c)), 0))   # each pair's component start
+    batch = start // max(int(max_pairs), 1)
+    cut = np.flatnonzero(np.r_[True, batch[1:] != batch[:-1]])
+    return [np.sort(p) for p in np.split(order, cut[1:])]
+
+
+def _allocate_batch(piece):
+    """One batch of components, its shelters and units renumbered in their order."""
+    s, t, d, people, cap = piece
+    return allocate_nearest(s, t, d, people, cap)
+
+
+def allocate_by_component(s, t, d, people, cap, rule=D.ALLOCATION, max_pairs=None, mapper=None):
+    """:func:`allocate`, one batch of whole reach components at a time (``mapper(fn, pieces)``, for
+    example on Dask; default in this process), at most about ``max_pairs`` (default
+    ALLOCATION_BATCH_PAIRS) per batch. 'nearest' only: 'balanced' is one linear programme
+    (its optimum decomposes too, but HiGHS may return another of equally good optima) and stays global.
+
+    The same assignment as the global call; the floats can differ in their last bits (the global
+    call sums over-full shelters' proposals in one running sum across shelters)."""
+    s, t, d, people, cap = _check_pairs(s, t, d, people, cap)
+    if rule == "balanced":
+        return allocate_balanced(s, t, d, people, cap)
+    if rule != "nearest":
+        raise _unknown_rule(rule)
+    if not len(s):
+        return np.zeros(0)
+    comp, _ = reach_components(s, t, len(cap), len(people))
+    batches = component_batches(comp, max_pairs or D.ALLOCATION_BATCH_PAIRS)
+    pieces = []
+    for b in batches:
+        tu, su = np.unique(t[b]), np.unique(s[b])
+        lt, ls = np.searchsorted(tu, t[b]), np.searchsorted(su, s[b])
+        pieces.append((ls, lt, d[b], people[tu], cap[su]))      # renumbered, order kept
+    results = mapper(_allocate_batch, pieces) if mapper else [_allocate_batch(p) for p in pieces]
+    out = np.zeros(len(s))
+    for b, x in zip(batches, results):
+        out[b] = x
+    return out
 
 
 @dataclass

@@ -199,6 +199,25 @@ def test_shelter_coverage_dask_by_township_is_identical(demo_county, hazard_tif,
     assert pair_set(a) == pair_set(b)
     assert_coverage_equal(a, b)
     assert dispatcher.tasks["reach"] == 4                  # one task per township
+    assert dispatcher.tasks["allocate"] >= 1               # the allocation too
+
+
+def test_allocation_per_reach_component_on_the_workers(demo_county, hazard_tif, dispatcher, monkeypatch):
+    """Batches of one reach component each (many tasks): every unit's served people, every shelter's
+    assigned people and every status equal the one-process run's (county-wide allocation)."""
+    from riskmap.risk_plugin import shelters as S
+    from riskmap.risk_plugin.definitions import shelters as D
+    kw = dict(shelters=demo_county["shelters"], demand=demo_county["buildings"], roads=demo_county["roads"],
+              hazard=hazard_tif, units=demo_county["villages"])
+    a = run("shelters", None, **kw)
+    s, t, _, _ = a["frames"]["pairs"]
+    _, n = S.reach_components(s, t, a["shelters"], a["demand_units"])
+    monkeypatch.setattr(D, "ALLOCATION_BATCH_PAIRS", 1)
+    b = run("shelters", dispatcher, townships=demo_county["townships"], **kw)
+    with_pairs = len(np.unique(S.reach_components(s, t, a["shelters"], a["demand_units"])[0]))
+    assert n > with_pairs > 5 and dispatcher.tasks["allocate"] == with_pairs
+    assert_coverage_equal(a, b)
+    assert a["population_served"] > 0 and a["population_unserved"] > 0
 
 
 def border_case(tmp_path):

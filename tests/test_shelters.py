@@ -132,7 +132,6 @@ def test_polygon_shelter_enters_where_it_touches_the_road(engine):
 
 
 def test_catchment_follows_the_network(engine):
-    import shapely
     from riskmap.risk_plugin.shelters import catchments
     net = river_network(engine)
     src = net.snap(np.array([P(100, -15)]), 300)
@@ -187,6 +186,42 @@ def test_nearest_with_room_equals_sequential_rule(engine):
         d = rng.integers(1, 5, len(t)) * 100.0                   # many ties on purpose
         people, cap = rng.integers(0, 60, nt) * 1.0, rng.integers(0, 80, ns) * 1.0
         np.testing.assert_allclose(allocate_nearest(s, t, d, people, cap), reference_nearest(s, t, d, people, cap))
+
+
+def test_reach_components_and_batches_by_hand(engine):
+    """Shelters 0, 1 share unit 1 (one component with units 0, 1, 2); shelter 2 alone serves unit 3;
+    shelter 3 and unit 4 reach nothing. Batches of at most 2 pairs keep a component whole (4 pairs)."""
+    from riskmap.risk_plugin.shelters import component_batches, reach_components
+    s, t = np.array([0, 0, 1, 2, 1]), np.array([0, 1, 1, 3, 2])
+    comp, n = reach_components(s, t, 4, 5)
+    assert n == 4 + 5 - 4 - 1                       # {S0 S1 U0 U1 U2}, {S2 U3}, {S3}, {U4}
+    assert comp[0] == comp[1] == comp[2] == comp[4] != comp[3]
+    batches = component_batches(comp, 2)
+    assert [list(b) for b in batches] == [[0, 1, 2, 4], [3]]
+    assert [list(b) for b in component_batches(comp, 10)] == [[0, 1, 2, 3, 4]]
+
+
+def test_allocation_by_component_equals_the_county_wide_one(engine):
+    """Random instances with many components and ties: per component (each its own batch, or all in
+    one) the people per pair equal the county-wide allocation and the sequential rule."""
+    from riskmap.risk_plugin.shelters import allocate_by_component, allocate_nearest
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        nt, ns = rng.integers(5, 60), rng.integers(2, 20)
+        t, s = rng.integers(0, nt, 80), rng.integers(0, ns, 80)
+        s = np.where(rng.random(80) < 0.7, (t * ns) // nt, s)   # mostly local pairs: many components
+        keep = np.unique(t * 100 + s, return_index=True)[1]
+        t, s = t[keep], s[keep]
+        d = rng.integers(1, 5, len(t)) * 100.0
+        people, cap = rng.integers(0, 60, nt) * 1.0, rng.integers(0, 80, ns) * 1.0
+        ref = allocate_nearest(s, t, d, people, cap)
+        np.testing.assert_allclose(ref, reference_nearest(s, t, d, people, cap))
+        for batch in (1, 10_000):
+            np.testing.assert_allclose(allocate_by_component(s, t, d, people, cap, max_pairs=batch), ref,
+                                       rtol=1e-12, atol=1e-9)
+    x = allocate_by_component([0, 1, 0], [0, 0, 1], [100.0, 200.0, 150.0], [10.0, 10.0], [10.0, 10.0],
+                              rule="balanced")      # one linear programme, as allocate_balanced
+    assert list(x) == pytest.approx([0, 10, 10], abs=1e-6)
 
 
 def test_balanced_serves_more_when_nearest_blocks(engine):

@@ -109,6 +109,7 @@ SITING_METHOD = "greedy"
 # The exact (MILP) siting is attempted only up to this many candidate–demand pairs (HiGHS through
 # scipy.optimize.milp); above it the greedy result stands. Project choice: a few seconds per solve.
 EXACT_MAX_PAIRS = 200_000
+ALLOCATION_BATCH_PAIRS = 1_000_000   # allocation on Dask: whole reach components per task, up to this many pairs
 
 # Distance computation works shelter tile by tile; this bounds the dense distance block
 # (sources × nodes) per Dijkstra call: 4e6 float64 = 32 MB.

@@ -13,7 +13,9 @@ susceptibility  risk_plugin.susceptibility.landslide_susceptibility   terrain fa
 exposure        risk_plugin.exposure.run_exposure                     people per raster block; buildings
                                                                       and facilities per spatial partition
 fourcolor       risk_plugin.fourcolor.run_fourcolor                   the same counting kernels
-shelters        risk_plugin.shelter_run.shelter_coverage              walking pairs per township + buffer
+shelters        risk_plugin.shelter_run.shelter_coverage              demand snapping and walking pairs
+                                                                      per township + buffer; allocation
+                                                                      per batch of reach components
 =============== ===================================================== ===================================
 
 The result is the entry point's own result, bit-identical to the local run except where a module
@@ -106,7 +108,11 @@ def _shelters(dispatcher, townships=None, buffer_m=None, tile_m=None, **kwargs):
         return shelter_coverage(**kwargs)     # the engine reports every input problem at once
     kwargs["working_crs_"] = work             # partitions and points in one CRS, by construction
     reach = make_reach(dispatcher, parts, buffer_m, tile_m or TILE_M)
-    with swapped((S, "reach", None, reach)):
+
+    def allocate(s, t, d, people, cap, rule=S.D.ALLOCATION):
+        return S.allocate_by_component(s, t, d, people, cap, rule,
+                                       mapper=lambda fn, pieces: dispatcher.map("allocate", fn, pieces))
+    with swapped((S, "reach", None, reach), (S, "allocate", None, allocate)):
         return shelter_coverage(**kwargs)
 
 
