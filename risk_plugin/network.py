@@ -135,9 +135,7 @@ class RoadNetwork:
                    np.full(n, np.nan), np.full(n, np.nan))
         if n == 0 or self.n_segments == 0:
             return out
-        if self._tree is None:  # one straight segment per tree item: distances are cheap to test
-            self._segments = shapely.linestrings(np.stack([self.xy[self.seg_u], self.xy[self.seg_v]], axis=1))
-            self._tree = shapely.STRtree(self._segments)
+        self._segment_tree()
         pi, seg, dist = self._nearest_segments(points, float(max_snap))
         if not len(pi):
             return out
@@ -156,6 +154,17 @@ class RoadNetwork:
         out.x[pi] = a[:, 0] + t * (b[:, 0] - a[:, 0])
         out.y[pi] = a[:, 1] + t * (b[:, 1] - a[:, 1])
         return out
+
+    def _segment_tree(self):
+        if self._tree is None:  # one straight segment per tree item: distances are cheap to test
+            self._segments = shapely.linestrings(np.stack([self.xy[self.seg_u], self.xy[self.seg_v]], axis=1))
+            self._tree = shapely.STRtree(self._segments)
+        return self._tree
+
+    def segments_near(self, geometry):
+        """Indices of the segments whose bounding box meets ``geometry``'s (a superset of those
+        within it), in increasing order."""
+        return np.sort(self._segment_tree().query(geometry)).astype(np.int64)
 
     def _nearest_segments(self, geoms, max_snap):
         """(geometry index, segment, distance) of the nearest segment within ``max_snap`` of each

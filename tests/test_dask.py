@@ -309,6 +309,26 @@ def test_demand_is_snapped_on_the_workers_as_on_the_whole_graph(demo_county, dis
     assert len(a.s) > 100 and key(a) == key(b)
 
 
+def _square(x):
+    return x * x
+
+
+def test_map_stream_keeps_few_pieces_ahead_of_the_results(dispatcher):
+    """20 pieces made one by one with 3 in flight: results in order, and when piece k is made at
+    most 2 earlier pieces are still without a result (with the new one: 3 on the driver or the cluster)."""
+    from riskmap.risk_plugin.progress import Progress
+    done = []
+    ahead = []
+
+    def pieces():
+        for k in range(20):
+            ahead.append(k - len(done))
+            yield k
+    out = dispatcher.map_stream("square", _square, pieces(), 20, 3, progress=Progress(on_progress=done.append))
+    assert out == [k * k for k in range(20)]
+    assert max(ahead) == 2 and len(done) == 20 and dispatcher.tasks["square"] == 20
+
+
 def test_snap_across_a_tile_edge_and_a_tie_go_as_on_the_whole_graph(dispatcher):
     """By hand: tiles of 1 km, no halo. A house at x = 990 (tile 0) is 60 m from the road at x = 1050
     (tile 1) and 190 m from the one at x = 800: it snaps to x = 1050. A house at x = 1500 lies halfway

@@ -72,6 +72,45 @@ class Dispatcher:
         return out
 
 
+    def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None):
+        """:meth:`map` over an iterator of pieces made one by one (``total`` of them, for progress):
+        at most ``in_flight`` pieces exist at once, on the driver or on the cluster, so the driver
+        never holds them all. Results in the order of the pieces."""
+        from distributed import as_completed
+        progress = ensure(progress)
+        it = iter(pieces)
+        out, where, held = [], {}, {}
+        ac = as_completed(loop=self.client.loop, with_results=True)
+        t0 = time.perf_counter()
+
+        def submit_next():
+            piece = next(it, None)
+            if piece is None:
+                return
+            h = self.client.scatter([piece], hash=False)[0]     # a list: one future for the whole piece
+            f = self.submit(kernel, fn, h)
+            where[f.key], held[f.key] = len(out), h
+            out.append(None)
+            ac.add(f)
+        try:
+            for _ in range(max(1, int(in_flight))):
+                submit_next()
+            done = 0
+            for fut, result in ac:
+                out[where[fut.key]] = result
+                fut.release()
+                held.pop(fut.key).release()
+                done += 1
+                progress.set(100.0 * done / max(total, 1))
+                submit_next()
+        except BaseException:                 # Cancelled, a failed task, Ctrl-C
+            self.client.cancel(list(ac.futures) + list(held.values()))
+            raise
+        finally:
+            self.seconds[kernel] += time.perf_counter() - t0
+        return out
+
+
 class Geometries:
     """A shapely geometry array that travels as WKB: pickling geometries one by one costs ~20 µs each,
     WKB in bulk ~3 µs. The receiving side reads ``.array`` (also when nothing was pickled, as with

@@ -43,6 +43,7 @@ from ..network import RoadNetwork, Snap, euclidean_pairs
 from ..progress import ensure
 from .dispatch import Geometries
 
+IN_FLIGHT = 3      # pieces per worker made ahead of the results: the driver holds these, not every partition
 TILE_M = 5000.0   # partition side without townships: a few service distances (GB 50413: 500 m – 2 km)
 
 def partition_of(points, polygons, tile_m=TILE_M):
@@ -121,40 +122,44 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
             ssnap = network.snap(shelter_pts, max_snap)        # the demand is snapped on the workers
             tsnap = Snap(np.zeros(n_t, bool), np.full(n_t, -1, np.int64), np.zeros(n_t), np.full(n_t, np.inf),
                          np.full(n_t, np.nan), np.full(n_t, np.nan))    # RoadNetwork.snap's "not snapped"
-            a, b = network.xy[network.seg_u], network.xy[network.seg_v]
-            seg_tree = shapely.STRtree(shapely.box(np.minimum(a[:, 0], b[:, 0]), np.minimum(a[:, 1], b[:, 1]),
-                                                   np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1])))
         progress.set(15)
-        pieces, index = [], []
-        for p in np.unique(part) if (live.any() or network is not None) else []:
-            t_idx = np.flatnonzero(part == p)
-            bounds = shapely.total_bounds(demand_pts[t_idx])
-            if not np.all(np.isfinite(bounds)):
-                continue                                     # only empty geometries: not snapped, nothing to reach
-            s_idx = np.sort(s_tree.query(_grow(bounds, halo))) if live.any() else np.zeros(0, np.int64)
-            s_idx = s_idx[live[s_idx]]                       # envelopes: a superset is safe
-            if network is None:
-                if not len(s_idx):
+        parts = np.unique(part) if (live.any() or network is not None) else np.zeros(0, np.int64)
+        order = np.argsort(part, kind="stable")
+        bounds_of = np.r_[0, np.cumsum(np.bincount(part, minlength=int(part.max()) + 1 if len(part) else 0))]
+        index = []
+
+        def pieces():
+            """One partition's piece at a time (the driver holds a few, not all)."""
+            for p in parts:
+                t_idx = order[bounds_of[p]:bounds_of[p + 1]]
+                bounds = shapely.total_bounds(demand_pts[t_idx])
+                if not np.all(np.isfinite(bounds)):
+                    continue                                 # only empty geometries: not snapped, nothing to reach
+                s_idx = np.sort(s_tree.query(_grow(bounds, halo))) if live.any() else np.zeros(0, np.int64)
+                s_idx = s_idx[live[s_idx]]                   # envelopes: a superset is safe
+                if network is None:
+                    if len(s_idx):
+                        index.append((s_idx, t_idx, None))
+                        yield Geometries(shelter_pts[s_idx]), Geometries(demand_pts[t_idx]), limits[s_idx]
                     continue
-                pieces.append((Geometries(shelter_pts[s_idx]), Geometries(demand_pts[t_idx]), limits[s_idx]))
-                index.append((s_idx, t_idx, None))
-                continue
-            # the demand's snap needs the segments within max_snap of the extent, the walks those within halo
-            segs = seg_tree.query(_grow(bounds, max(halo, 0.0) + max_snap))
-            segs = np.unique(np.r_[segs, ssnap.segment[s_idx][ssnap.ok[s_idx]]]).astype(np.int64)  # sorted: global order
-            if not len(segs):
-                continue                                     # no road within max_snap: not snapped in the full graph either
-            nodes = np.unique(np.r_[network.seg_u[segs], network.seg_v[segs]])
-            node_lut = np.full(network.n_nodes, -1, np.int64)
-            node_lut[nodes] = np.arange(len(nodes))
-            seg_lut = np.full(network.n_segments, -1, np.int64)
-            seg_lut[segs] = np.arange(len(segs))
-            pieces.append((network.xy[nodes], node_lut[network.seg_u[segs]], node_lut[network.seg_v[segs]],
-                           network.seg_len[segs], network.seg_feature[segs], _sub_snap(ssnap, s_idx, seg_lut),
-                           Geometries(demand_pts[t_idx]), limits[s_idx], float(max_snap)))
-            index.append((s_idx, t_idx, segs))
+                # the demand's snap needs the segments within max_snap of the extent, the walks those within halo
+                segs = network.segments_near(_grow(bounds, max(halo, 0.0) + max_snap))
+                segs = np.unique(np.r_[segs, ssnap.segment[s_idx][ssnap.ok[s_idx]]]).astype(np.int64)  # global order
+                if not len(segs):
+                    continue                                 # no road within max_snap: unsnapped in the full graph too
+                nodes = np.unique(np.r_[network.seg_u[segs], network.seg_v[segs]])
+                node_lut = np.full(network.n_nodes, -1, np.int64)
+                node_lut[nodes] = np.arange(len(nodes))
+                seg_lut = np.full(network.n_segments, -1, np.int64)
+                seg_lut[segs] = np.arange(len(segs))
+                index.append((s_idx, t_idx, segs))
+                yield (network.xy[nodes], node_lut[network.seg_u[segs]], node_lut[network.seg_v[segs]],
+                       network.seg_len[segs], network.seg_feature[segs], _sub_snap(ssnap, s_idx, seg_lut),
+                       Geometries(demand_pts[t_idx]), limits[s_idx], float(max_snap))
+
         kernel = _pairs_euclidean if network is None else _pairs_network
-        results = dispatcher.map("reach", kernel, pieces, progress=progress.sub(15, 100))
+        results = dispatcher.map_stream("reach", kernel, pieces(), len(parts), IN_FLIGHT * dispatcher.n_workers,
+                                        progress=progress.sub(15, 100))
         s = [si[r[0]] for (si, _, _), r in zip(index, results)]
         t = [ti[r[1]] for (_, ti, _), r in zip(index, results)]
         d = [r[2] for r in results]
