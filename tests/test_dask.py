@@ -9,7 +9,9 @@ process boundary by pickling), and compares:
 - shelter coverage partitioned by township: the same set of (shelter, demand, metres) pairs bit for
   bit, hence the same statuses; per-shelter and per-unit sums equal to 1e-9 (the pairs come back in
   another order, so a float sum may differ in its last bits). A hand-built border case shows what
-  the buffer is for: without it the people next to the border lose their only shelter.
+  the buffer is for: without it the people next to the border lose their only shelter. The demand
+  is snapped on the workers (every snap equal to the whole graph's, bit for bit, also across a tile
+  edge and on a tie) and allocated per reach component (every unit's and shelter's numbers equal).
 
 Each test also checks that its kernels did run as Dask tasks (the task counts), so a path that
 silently fell back to one process would fail. The demo county is 8 × 8 km: blocks and partitions
