@@ -56,9 +56,15 @@ def counting_kernels(dispatcher):
     """The exposure counting kernels swapped for their Dask versions (exposure and four-color)."""
     from .. import exposure, zonal
     from . import counting as C
+    from . import layers as L
     return swapped((exposure, "population_by_unit", zonal.population_by_unit, C.make_population_by_unit(dispatcher)),
                    (exposure, "feature_classes", C._feature_classes, C.make_feature_classes(dispatcher)),
-                   (exposure, "assign_units", C._assign_units, C.make_assign_units(dispatcher)))
+                   (exposure, "assign_units", C._assign_units, C.make_assign_units(dispatcher)),
+                   (exposure, "load_used_fields", L._load_used_fields, L.make_load_used_fields(dispatcher)),
+                   (exposure, "count_buildings", L._count_buildings,
+                    L.make_counter(dispatcher, "buildings", L._count_buildings)),
+                   (exposure, "count_facilities", L._count_facilities,
+                    L.make_counter(dispatcher, "facilities", L._count_facilities)))
 
 
 def _exposure(dispatcher, **kwargs):
