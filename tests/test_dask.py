@@ -159,10 +159,10 @@ def test_exposure_dask_residents_not_whole_and_classes_in_fid_order(demo_county,
     import geopandas as gpd
     from riskmap.risk_plugin.exposure import UnitSpec
     b = gpd.read_file(demo_county["buildings"], fid_as_index=True)
-    b["居住人数"] = 0.1 + np.arange(len(b)) / 7.0
+    b["Pop_Count"] = 0.1 + np.arange(len(b)) / 7.0       # named by RESIDENTS_FIELD, in another case
     path = str(tmp_path / "fractional.gpkg")
-    b.to_file(path, engine="pyogrio")
-    kw = dict(hazard=hazard_tif, buildings=path, facilities=demo_county["facilities"],
+    b.drop(columns="居住人数").to_file(path, engine="pyogrio")
+    kw = dict(hazard=hazard_tif, buildings=path, residents_field="pop_count", facilities=demo_county["facilities"],
               units=[UnitSpec(demo_county["townships"]), UnitSpec(demo_county["villages"])])
     a = run("exposure", None, **kw)
     d = run("exposure", dispatcher, **kw)
@@ -170,7 +170,7 @@ def test_exposure_dask_residents_not_whole_and_classes_in_fid_order(demo_county,
         assert_frames_identical(fa, fd)
     for la, ld in zip(a["counts"].levels, d["counts"].levels):
         assert np.array_equal(la.residents, ld.residents) and np.array_equal(la.buildings, ld.buildings)
-        assert la.residents.sum() == pytest.approx(b["居住人数"].sum(), rel=1e-12)
+        assert la.residents.sum() == pytest.approx(b["Pop_Count"].sum(), rel=1e-12)
     assert np.array_equal(a["counts"].building_classes, d["counts"].building_classes)
     assert np.array_equal(a["counts"].facility_classes, d["counts"].facility_classes)
     assert dispatcher.tasks["features_count"] >= 8

@@ -66,9 +66,10 @@ def _first_vertices(geoms):
     return x, y
 
 
-def _read_tile(task):
-    """The tile's own features (first vertex inside it), as read_vector gives them."""
-    gdf = read_vector(task["source"], task["name"], bbox=tuple(task["read"]))
+def _read_tile(task, columns=None):
+    """The tile's own features (first vertex inside it), as read_vector gives them (only ``columns``)."""
+    kw = {"columns": list(columns)} if columns is not None else {}
+    gdf = read_vector(task["source"], task["name"], bbox=tuple(task["read"]), **kw)
     if len(gdf):
         attrs = dict(gdf.attrs)
         x0, x1, y0, y1 = task["member"]
@@ -120,14 +121,14 @@ def _sparse(key, weights=None):
     return u, counts, sums
 
 
-def _count_tile(task, spec, wanted, token, hazard_spec, wcrs, rule, kind, whole):
+def _count_tile(task, spec, wanted, token, hazard_spec, wcrs, rule, kind, whole, columns):
     """Pass 2: per level, sparse counts of (local unit, class) of the tile's features with a centroid in
     the tile's box, the features outside it, and every feature's FID and class."""
     from ..crs import to_working
     from ..definitions import exposure as D
     lines = []
     with notices.collecting(lines.append):
-        gdf = _read_tile(task)
+        gdf = _read_tile(task, columns)
     empty = np.zeros(0, np.int64)
     if not len(gdf):
         return {"fid": empty, "cls": np.zeros(0, np.uint8), "levels": [None] * len(task["units"]), "out": None,
@@ -163,6 +164,21 @@ def _count_tile(task, spec, wanted, token, hazard_spec, wcrs, rule, kind, whole)
 
 
 # ---------------------------------------------------------------------------------------------- driver side
+def _schema_columns(fields, spec, wanted):
+    """The columns pass 2 reads: the ones check_used_fields keeps and matches to a schema field (same
+    drop and match rules on the layer's field names), so the normalised values are the same."""
+    from ..validation import find_field, load_schema, match_fields
+    specs = load_schema(spec.kind).get("fields", [])
+    fmap = {k: v for k, v in (spec.field_map or {}).items() if v}
+    drop = set()
+    if wanted is not None:
+        drop = {find_field(fields, f, spec.field_map.get(f["name"])) for f in specs
+                if f["name"] not in wanted and not f["required"]}
+    keep = [c for c in fields if c not in drop]
+    matched = match_fields(keep, specs, fmap)
+    return [c for c in keep if c in {col for col, _ in matched.values()}]
+
+
 class PartitionedLayer:
     """A buildings or facilities layer left on disk: its tiles, checked and counted by the workers."""
 
@@ -213,7 +229,9 @@ class PartitionedLayer:
                     member[3], read[3] = np.inf, y1 + OPEN
                 tiles.append({"member": member, "read": read, "finite": (xs[i], ys[j], xs[i + 1], ys[j + 1])})
         source = f"{path}|layername={layer}"
-        return cls(spec, wanted, source, name, info.get("crs"), (x0, y0, x1, y1), n, tiles)
+        out = cls(spec, wanted, source, name, info.get("crs"), (x0, y0, x1, y1), n, tiles)
+        out.columns = _schema_columns([str(c) for c in info.get("fields", [])], spec, wanted)
+        return out
 
     def _tasks(self):
         return [{"source": self.source, "name": self.name, "read": t["read"], "member": t["member"]} for t in self.tiles]
@@ -278,7 +296,7 @@ class PartitionedLayer:
         spec = C.HazardSpec.of(hazard)
         hz = dispatcher.share(spec) if spec is not None and spec.path is None else spec
         res = dispatcher.map("features_count", _count_tile, tasks, self.spec, self.wanted, dispatcher.token, hz,
-                             wcrs, rule, kind, self.whole)
+                             wcrs, rule, kind, self.whole, self.columns)
         fid = np.concatenate([r["fid"] for r in res])
         order = np.argsort(fid, kind="stable")
         cls = np.concatenate([r["cls"] for r in res]).astype(np.int64)[order]
