@@ -176,6 +176,24 @@ def test_exposure_dask_residents_not_whole_and_classes_in_fid_order(demo_county,
     assert dispatcher.tasks["features_count"] >= 8
 
 
+def test_exposure_dask_buildings_in_degrees_units_in_metres(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                             tmp_path):
+    """Buildings in EPSG:4490 (degrees), villages in EPSG:4545: the tiles are cut in degrees, their
+    boxes reprojected to pick the units; the counts equal one process's."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.exposure import UnitSpec
+    path = str(tmp_path / "buildings_4490.gpkg")
+    b = gpd.read_file(demo_county["buildings"])
+    b.to_crs("EPSG:4490").to_file(path, engine="pyogrio")
+    kw = dict(hazard=hazard_tif, buildings=path, units=[UnitSpec(demo_county["villages"])], building_rule="max_touched")
+    a = run("exposure", None, **kw)
+    d = run("exposure", dispatcher, **kw)
+    assert_frames_identical(a["frames"][0][0], d["frames"][0][0])
+    assert np.array_equal(a["counts"].building_classes, d["counts"].building_classes)
+    assert a["BUILDINGS_TOTAL"] + int(a["counts"].levels[0].buildings[0].sum()) == len(b)   # inside + outside units
+    assert dispatcher.tasks["features_count"] >= 4
+
+
 def bad_buildings(demo_county, tmp_path):
     """The demo buildings with a bow-tie (invalid) footprint at the south-west corner (first tile), a
     negative resident count at the north-east corner (last tile) and one building without geometry.
