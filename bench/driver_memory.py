@@ -29,6 +29,7 @@ def main(argv=None):
     ap.add_argument("--work", default="bench/work")
     ap.add_argument("--only-new", action="store_true")
     ap.add_argument("--no-local", action="store_true")
+    ap.add_argument("--worker-counts", default="1,2")
     a = ap.parse_args(argv)
     km, cell = a.km, (10.0 if a.km <= 100 else 30.0)
     work = Path(a.work).resolve() / "driver_memory" / f"{km:g}km"
@@ -37,7 +38,7 @@ def main(argv=None):
     print("county", S.county_counts(d), flush=True)
     repos = {"base": a.base, "new": str(REPO)}
     runs = ([] if a.no_local else [("new", "local", None)]) + \
-        [(r, "dask", w) for r in (("new",) if a.only_new else ("base", "new")) for w in (1, 2)]
+        [(r, "dask", w) for r in (("new",) if a.only_new else ("base", "new")) for w in map(int, a.worker_counts.split(","))]
     rows = []
     for job in a.jobs.split(","):
         for repo, engine, workers in runs:
