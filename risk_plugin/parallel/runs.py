@@ -11,7 +11,8 @@ job             entry point                                           what runs 
 =============== ===================================================== ===================================
 susceptibility  risk_plugin.susceptibility.landslide_susceptibility   terrain factors per DEM block (halo)
 exposure        risk_plugin.exposure.run_exposure                     people per raster block; buildings
-                                                                      and facilities per spatial partition
+                                                                      and facilities read, checked and
+                                                                      counted per tile (parallel/layers)
 fourcolor       risk_plugin.fourcolor.run_fourcolor                   the same counting kernels
 shelters        risk_plugin.shelter_run.shelter_coverage              walking pairs per township + buffer
 =============== ===================================================== ===================================
