@@ -303,39 +303,51 @@ def count_exposure(inp, cell_rule=D.CELL_RULE, building_rule=D.BUILDING_RULE, ma
     progress.set(80)
     bcls = fcls = None
     trees = [shapely.STRtree(u.geometry.values) for u in units_w]
-    bld = res = None
+    bld = res = fac = None
     if inp.buildings is not None:
-        b = to_working(inp.buildings, wcrs)
-        geoms = b.geometry.values
-        bcls = feature_classes(geoms, inp.hazard, wcrs, building_rule).astype(np.int64)
-        cent = shapely.centroid(np.asarray(geoms, dtype=object))
-        residents = b["residents"].fillna(0).to_numpy(float) if "residents" in b.columns else None
-        bld, res = [], []
-        for u, tree in zip(units_w, trees):
-            key = assign_units(cent, u.geometry.values, tree) * N_CLASSES + bcls
-            size = (len(u) + 1) * N_CLASSES
-            bld.append(np.bincount(key, minlength=size).reshape(-1, N_CLASSES).astype(float))
-            res.append(np.bincount(key, weights=residents, minlength=size).reshape(-1, N_CLASSES)
-                       if residents is not None else None)
+        bcls, bld, res = count_buildings(inp.buildings, units_w, trees, inp.hazard, wcrs, building_rule)
     progress.set(90)
-    fac = None
     if inp.facilities is not None:
-        f = to_working(inp.facilities, wcrs)
-        fcls = feature_classes(f.geometry.values, inp.hazard, wcrs, building_rule).astype(np.int64)
-        cent = shapely.centroid(np.asarray(f.geometry.values, dtype=object))
-        ftype = f["facility_type"].to_numpy()
-        fac = []
-        for u, tree in zip(units_w, trees):
-            key = assign_units(cent, u.geometry.values, tree) * N_CLASSES + fcls
-            size = (len(u) + 1) * N_CLASSES
-            fac.append({t: np.bincount(key[ftype == t], minlength=size).reshape(-1, N_CLASSES).astype(float)
-                        for t in D.FACILITY_TYPES})
+        fcls, fac = count_facilities(inp.facilities, units_w, trees, inp.hazard, wcrs, building_rule)
     progress.set(100)
     out = []
     for i, u in enumerate(units_w):
         out.append(LevelCounts(u, labels[i], pop_arrays[i], bld[i] if bld else None, res[i] if res else None,
                                fac[i] if fac else None, area_arrays[i], extra_means[i]))
     return ExposureCounts(out, total, bcls, fcls, k, wcrs)
+
+
+def count_buildings(buildings, units_w, trees, hazard, wcrs, rule):
+    """(class of each building, [buildings per unit × class], [residents per unit × class, or None]) for
+    every level (arrays (n_units + 1, N_CLASSES), row 0 = outside every unit)."""
+    b = to_working(buildings, wcrs)
+    geoms = b.geometry.values
+    bcls = feature_classes(geoms, hazard, wcrs, rule).astype(np.int64)
+    cent = shapely.centroid(np.asarray(geoms, dtype=object))
+    residents = b["residents"].fillna(0).to_numpy(float) if "residents" in b.columns else None
+    bld, res = [], []
+    for u, tree in zip(units_w, trees):
+        key = assign_units(cent, u.geometry.values, tree) * N_CLASSES + bcls
+        size = (len(u) + 1) * N_CLASSES
+        bld.append(np.bincount(key, minlength=size).reshape(-1, N_CLASSES).astype(float))
+        res.append(np.bincount(key, weights=residents, minlength=size).reshape(-1, N_CLASSES)
+                   if residents is not None else None)
+    return bcls, bld, res
+
+
+def count_facilities(facilities, units_w, trees, hazard, wcrs, rule):
+    """(class of each facility, [{facility type: facilities per unit × class}]) for every level."""
+    f = to_working(facilities, wcrs)
+    fcls = feature_classes(f.geometry.values, hazard, wcrs, rule).astype(np.int64)
+    cent = shapely.centroid(np.asarray(f.geometry.values, dtype=object))
+    ftype = f["facility_type"].to_numpy()
+    fac = []
+    for u, tree in zip(units_w, trees):
+        key = assign_units(cent, u.geometry.values, tree) * N_CLASSES + fcls
+        size = (len(u) + 1) * N_CLASSES
+        fac.append({t: np.bincount(key[ftype == t], minlength=size).reshape(-1, N_CLASSES).astype(float)
+                    for t in D.FACILITY_TYPES})
+    return fcls, fac
 
 
 def _whole_area(inp, wcrs):

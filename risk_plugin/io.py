@@ -80,13 +80,14 @@ def _note_measures(path, layer, label):
                      f"the geometries carry M values ({kind}); the analysis uses X/Y (Z kept) and drops M")
 
 
-def read_vector(source, name=None):
+def read_vector(source, name=None, **read_kw):
     """Read a vector layer (GPKG, Shapefile, GeoJSON …) into a GeoDataFrame.
 
     ``source`` may carry a QGIS layer suffix: 'villages.gpkg|layername=villages'; a multi-layer file
     without one gives its first layer, with a notice. Shapefile encodings are detected (GBK without
     .cpg, or under a .cpg that says UTF-8, reads correctly). The index is the data source's FID
-    (named 'fid'); an attribute column of the same name stays an ordinary column.
+    (named 'fid'); an attribute column of the same name stays an ordinary column. ``read_kw`` go to
+    pyogrio (``bbox=`` reads the features meeting a box through the layer's spatial index).
     """
     import geopandas as gpd
     import pyogrio
@@ -102,7 +103,7 @@ def read_vector(source, name=None):
     kwargs = {"encoding": encoding} if encoding else {}
 
     def read(**kw):
-        return gpd.read_file(path, layer=layer, engine="pyogrio", fid_as_index=True, **kw)
+        return gpd.read_file(path, layer=layer, engine="pyogrio", fid_as_index=True, **read_kw, **kw)
 
     try:
         try:

@@ -149,7 +149,136 @@ def test_exposure_dask_is_identical(demo_county, hazard_tif, dispatcher, small_p
     people = b["counts"].levels[1].people                  # villages: (units + 1) × classes
     assert people.sum() == pytest.approx(b["POPULATION_RASTER_TOTAL"], rel=1e-12)
     assert dispatcher.tasks["population"] == 16
-    assert dispatcher.tasks["feature_classes"] >= 4 and dispatcher.tasks["assign_units"] >= 4
+    assert dispatcher.tasks["features_check"] >= 8 and dispatcher.tasks["features_count"] >= 8   # 2 layers × ≥ 4 tiles
+    assert not dispatcher.tasks["feature_classes"] and not dispatcher.tasks["assign_units"]   # read by the workers
+
+
+def test_exposure_dask_residents_not_whole_and_classes_in_fid_order(demo_county, hazard_tif, dispatcher,
+                                                                     small_pieces, tmp_path):
+    """Residents with fractions (0.1 + k / 7): the tiles cannot sum them in their own order, so every
+    building's (unit, class, residents) comes back and the driver sums in FID order: the residents columns
+    and building classes are bit-identical to one process, not merely close."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.exposure import UnitSpec
+    b = gpd.read_file(demo_county["buildings"], fid_as_index=True)
+    b["Pop_Count"] = 0.1 + np.arange(len(b)) / 7.0       # named by RESIDENTS_FIELD, in another case
+    path = str(tmp_path / "fractional.gpkg")
+    b.drop(columns="居住人数").to_file(path, engine="pyogrio")
+    kw = dict(hazard=hazard_tif, buildings=path, residents_field="pop_count", facilities=demo_county["facilities"],
+              units=[UnitSpec(demo_county["townships"]), UnitSpec(demo_county["villages"])])
+    a = run("exposure", None, **kw)
+    d = run("exposure", dispatcher, **kw)
+    for (fa, _), (fd, _) in zip(a["frames"], d["frames"]):
+        assert_frames_identical(fa, fd)
+    for la, ld in zip(a["counts"].levels, d["counts"].levels):
+        assert np.array_equal(la.residents, ld.residents) and np.array_equal(la.buildings, ld.buildings)
+        assert la.residents.sum() == pytest.approx(b["Pop_Count"].sum(), rel=1e-12)
+    assert np.array_equal(a["counts"].building_classes, d["counts"].building_classes)
+    assert np.array_equal(a["counts"].facility_classes, d["counts"].facility_classes)
+    assert dispatcher.tasks["features_count"] >= 8
+
+
+def test_exposure_dask_buildings_in_degrees_units_in_metres(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                             tmp_path):
+    """Buildings in EPSG:4490 (degrees), villages in EPSG:4545: the tiles are cut in degrees, their
+    boxes reprojected to pick the units; the counts equal one process's."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.exposure import UnitSpec
+    path = str(tmp_path / "buildings_4490.gpkg")
+    b = gpd.read_file(demo_county["buildings"])
+    b.to_crs("EPSG:4490").to_file(path, engine="pyogrio")
+    kw = dict(hazard=hazard_tif, buildings=path, units=[UnitSpec(demo_county["villages"])], building_rule="max_touched")
+    a = run("exposure", None, **kw)
+    d = run("exposure", dispatcher, **kw)
+    assert_frames_identical(a["frames"][0][0], d["frames"][0][0])
+    assert np.array_equal(a["counts"].building_classes, d["counts"].building_classes)
+    assert a["BUILDINGS_TOTAL"] + int(a["counts"].levels[0].buildings[0].sum()) == len(b)   # inside + outside units
+    assert dispatcher.tasks["features_count"] >= 4
+
+
+def bad_buildings(demo_county, tmp_path):
+    """The demo buildings with a bow-tie (invalid) footprint at the south-west corner (first tile), a
+    negative resident count at the north-east corner (last tile) and one building without geometry.
+    Returns (path, {problem: fid})."""
+    import geopandas as gpd
+    import shapely
+    b = gpd.read_file(demo_county["buildings"], fid_as_index=True)
+    first = shapely.get_coordinates(shapely.get_exterior_ring(b.geometry.values))
+    corner = b.geometry.bounds.minx + b.geometry.bounds.miny
+    sw, ne = int(corner.idxmin()), int(corner.idxmax())
+    x, y = b.geometry[sw].exterior.coords[0]
+    b.loc[sw, "geometry"] = shapely.Polygon([(x, y), (x + 10, y + 10), (x + 10, y), (x, y + 10)])
+    b.loc[ne, "居住人数"] = -3
+    nogeom = int(b.index[len(b) // 2])
+    b.loc[nogeom, "geometry"] = None
+    assert len(first)
+    path = str(tmp_path / "bad_buildings.gpkg")
+    b.reset_index().to_file(path, engine="pyogrio", layer="bad_buildings")
+    return path, {"invalid": sw, "negative": ne, "null": nogeom}
+
+
+def test_exposure_dask_reports_every_tile_problem_together(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                           tmp_path):
+    """Problems in the first tile, the last tile and in no tile (a null geometry, found by the sweep),
+    plus one in the villages: one ValidationError names each with its layer, field and feature, the
+    same problems as one process."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.errors import ValidationError
+    from riskmap.risk_plugin.exposure import UnitSpec
+    path, fid = bad_buildings(demo_county, tmp_path)
+    v = gpd.read_file(demo_county["villages"])
+    v.loc[3, "名称"] = None                                 # a required field left empty
+    villages = str(tmp_path / "villages.gpkg")
+    v.to_file(villages, engine="pyogrio")
+    kw = dict(hazard=hazard_tif, buildings=path, units=[UnitSpec(villages)])
+    with pytest.raises(ValidationError) as local:
+        run("exposure", None, **kw)
+    with pytest.raises(ValidationError) as dask:
+        run("exposure", dispatcher, **kw)
+    problems = dask.value.problems
+    by = {(p.layer, p.field, tuple(p.features)) for p in problems}
+    assert ("bad_buildings.gpkg", None, (fid["invalid"],)) in by
+    assert ("bad_buildings.gpkg", "居住人数", (fid["negative"],)) in by
+    assert ("bad_buildings.gpkg", None, (fid["null"],)) in by
+    assert any(p.layer == "villages.gpkg" and p.field == "名称" for p in problems)
+    assert sorted(map(str, problems)) == sorted(map(str, local.value.problems))
+    assert len(problems) == 4
+    assert dispatcher.tasks["features_check"] >= 4 and dispatcher.tasks["features_sweep"] == 1
+    assert not dispatcher.tasks["features_count"]              # nothing counted
+
+
+def test_dask_driver_never_reads_buildings_or_facilities_whole(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                              tmp_path, monkeypatch):
+    """In the driver process every whole-layer reader raises for the buildings and facilities files (the
+    workers are other processes and read their tiles): exposure and four-colour risk still give the
+    one-process numbers."""
+    import geopandas
+    import pyogrio
+    from riskmap.risk_plugin import exposure, inputs, io
+    from riskmap.risk_plugin.exposure import UnitSpec
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
+              facilities=demo_county["facilities"])
+    a = run("exposure", None, units=[UnitSpec(demo_county["villages"])], **kw)
+    f = run("fourcolor", None, townships=demo_county["townships"], **kw)
+    guarded = {demo_county["buildings"], demo_county["facilities"]}
+
+    def guard(fn):
+        def reader(source, *args, **kwargs):
+            if str(source).split("|")[0] in guarded:
+                raise AssertionError(f"the driver read {source}")
+            return fn(source, *args, **kwargs)
+        return reader
+
+    for mod, name in ((io, "read_vector"), (exposure, "read_vector"), (inputs, "read_vector"),
+                      (geopandas, "read_file"), (pyogrio, "read_dataframe"), (pyogrio, "read_arrow")):
+        monkeypatch.setattr(mod, name, guard(getattr(mod, name)))
+    with pytest.raises(AssertionError, match="the driver read"):     # the guard works
+        run("exposure", None, units=[UnitSpec(demo_county["villages"])], **kw)
+    b = run("exposure", dispatcher, units=[UnitSpec(demo_county["villages"])], **kw)
+    g = run("fourcolor", dispatcher, townships=demo_county["townships"], **kw)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert {k: v for k, v in f.items() if k.isupper()} == {k: v for k, v in g.items() if k.isupper()}
+    assert b["BUILDINGS_TOTAL"] == pyogrio.read_info(demo_county["buildings"])["features"]
 
 
 # --------------------------------------------------------------------------------------- four-color
@@ -167,7 +296,7 @@ def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, small_
     assert_frames_identical(a["table"], b["table"])
     assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
     assert set(a["layer"]["risk_level"]) >= {1, 4}        # the map has red and blue
-    assert dispatcher.tasks["population"] > 1 and dispatcher.tasks["feature_classes"] > 1
+    assert dispatcher.tasks["population"] > 1 and dispatcher.tasks["features_count"] > 1
 
 
 # --------------------------------------------------------------------------------------- shelters

@@ -11,7 +11,8 @@ job             entry point                                           what runs 
 =============== ===================================================== ===================================
 susceptibility  risk_plugin.susceptibility.landslide_susceptibility   terrain factors per DEM block (halo)
 exposure        risk_plugin.exposure.run_exposure                     people per raster block; buildings
-                                                                      and facilities per spatial partition
+                                                                      and facilities read, checked and
+                                                                      counted per tile (parallel/layers)
 fourcolor       risk_plugin.fourcolor.run_fourcolor                   the same counting kernels
 shelters        risk_plugin.shelter_run.shelter_coverage              demand snapping and walking pairs
                                                                       per township + buffer; allocation
@@ -58,9 +59,15 @@ def counting_kernels(dispatcher):
     """The exposure counting kernels swapped for their Dask versions (exposure and four-color)."""
     from .. import exposure, zonal
     from . import counting as C
+    from . import layers as L
     return swapped((exposure, "population_by_unit", zonal.population_by_unit, C.make_population_by_unit(dispatcher)),
                    (exposure, "feature_classes", C._feature_classes, C.make_feature_classes(dispatcher)),
-                   (exposure, "assign_units", C._assign_units, C.make_assign_units(dispatcher)))
+                   (exposure, "assign_units", C._assign_units, C.make_assign_units(dispatcher)),
+                   (exposure, "load_used_fields", L._load_used_fields, L.make_load_used_fields(dispatcher)),
+                   (exposure, "count_buildings", L._count_buildings,
+                    L.make_counter(dispatcher, "buildings", L._count_buildings)),
+                   (exposure, "count_facilities", L._count_facilities,
+                    L.make_counter(dispatcher, "facilities", L._count_facilities)))
 
 
 def _exposure(dispatcher, **kwargs):
