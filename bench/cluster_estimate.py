@@ -15,6 +15,7 @@ rest of the job's time is the driver's serial part.
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -125,7 +126,8 @@ def measure(work, km, workers):
 # the rasters cover the box (blocks outside the province are still read and skipped).
 ASSUMPTIONS = {
     "area_km2": 486_000,
-    "bbox_km2": 1_000_000,
+    "bbox_km": (1080, 925),           # width, height of the rasters
+    "bbox_km2": 1080 * 925,
     "buildings": 30_000_000,          # "tens of millions": 30 M, ~50 k per tile
     "dem_cell_m": 30.0,               # a 30 m DEM, blocks of 1024² cells
     "pop_cell_m": 100.0,              # a 100 m population raster, hazard at the county's cell (same k)
@@ -136,8 +138,11 @@ ASSUMPTIONS = {
 # what each task prefix's count scales with; the driver's serial part of each job scales with ``DRIVER``
 SCALES_WITH = {"factor_block": "dem_cells", "population_block": "pop_cells", "check_tile": "buildings",
                "count_tile": "buildings", "sweep_nulls": "buildings", "classes_partition": "buildings",
-               "units_partition": "buildings", "kernel": "townships", "reach_kernel": "townships",
+               "units_partition": "buildings", "pairs_": "townships",
                "allocate": "townships"}
+TILE_FEATURES = 50_000  # counting.FEATURES_PER_PARTITION: buildings per tile
+BLOCK = 1024            # susceptibility BLOCK_SIZE; the quantile pass adds a fixed set of 256² windows
+WINDOW_SHARE = (256 / BLOCK) ** 2
 DRIVER = {"susceptibility": "dem_cells", "exposure": "buildings", "fourcolor": "buildings", "shelters": "buildings"}
 
 
@@ -148,15 +153,17 @@ def county_units(work, km, cell):
     d = Path(work) / f"county_{km:g}km_{cell:g}m"
     with rasterio.open(d / "dem.tif") as s:
         dem = s.width * s.height
+        blocks = math.ceil(s.width / BLOCK) * math.ceil(s.height / BLOCK)
     with rasterio.open(d / "population.tif") as s:
         pop = s.width * s.height
-    return {"dem_cells": dem, "pop_cells": pop,
+    return {"dem_cells": dem, "dem_blocks": blocks, "pop_cells": pop,
             "buildings": pyogrio.read_info(str(d / "buildings.gpkg"))["features"],
             "townships": pyogrio.read_info(str(d / "townships.gpkg"))["features"]}
 
 
 def province_units(a=ASSUMPTIONS):
-    return {"dem_cells": a["bbox_km2"] * 1e6 / a["dem_cell_m"] ** 2, "pop_cells": a["bbox_km2"] * 1e6 / a["pop_cell_m"] ** 2,
+    w, h = (k * 1000 / a["dem_cell_m"] for k in a["bbox_km"])
+    return {"dem_blocks": math.ceil(w / BLOCK) * math.ceil(h / BLOCK), "dem_cells": a["bbox_km2"] * 1e6 / a["dem_cell_m"] ** 2, "pop_cells": a["bbox_km2"] * 1e6 / a["pop_cell_m"] ** 2,
             "buildings": a["buildings"], "townships": a["townships"]}
 
 
@@ -168,11 +175,22 @@ def driver_serial(measured, j):
     return j["seconds"] - sum(p["compute_s"] for p in j["prefixes"].values()) / measured["workers"]
 
 
-def estimate(measured, units, workers=(8, 32), a=ASSUMPTIONS):
+def estimate(measured, units, workers=(8, 32), a=ASSUMPTIONS, smaller=None):
     """Per job: province tasks per prefix, Σ compute s, bytes through the driver, and the wall time
-    on each N = driver serial (scaled) + Σ compute / N + bytes / bandwidth (+ shared objects × N)."""
+    on each N = driver serial (scaled) + Σ compute / N + bytes / bandwidth (+ shared objects × N).
+
+    The driver's serial part scales linearly with its unit (``DRIVER``), or, given ``smaller`` =
+    (measurements, units) of a smaller county, as unit^α with α fitted through the two counties."""
     prov = province_units(a)
     ratio = {k: prov[k] / units[k] for k in prov}
+    alpha = {}
+    if smaller:
+        m0, u0 = smaller
+        for job, j in measured["jobs"].items():
+            key = DRIVER[job]
+            s1, s0 = driver_serial(measured, j), driver_serial(m0, m0["jobs"][job])
+            if units[key] > u0[key] and s1 > 0 and s0 > 0:
+                alpha[job] = max(0.0, math.log(s1 / s0) / math.log(units[key] / u0[key]))
     bw = a["bandwidth_bit_s"] / 8
     out = {}
     for job, j in measured["jobs"].items():
@@ -180,16 +198,27 @@ def estimate(measured, units, workers=(8, 32), a=ASSUMPTIONS):
         for prefix, p in j["prefixes"].items():
             key = next((v for k, v in SCALES_WITH.items() if prefix.startswith(k)), "buildings")
             n = p["tasks"] * ratio[key]
-            compute += n * p["mean_s"]
-            moved += n * (p["piece_bytes"] + p["out_bytes"])
+            if prefix in ("check_tile", "count_tile"):
+                n = math.ceil(prov["buildings"] / TILE_FEATURES)      # the plan's rule (layers.TilePlan.plan)
+            if prefix == "factor_block":
+                # tasks = blocks + break windows (a fixed number, 1/16 of a block each: time and bytes ∝ cells)
+                windows = p["tasks"] - units["dem_blocks"]
+                per_block = units["dem_blocks"] + windows * WINDOW_SHARE
+                n = prov["dem_blocks"] + windows
+                scale = (prov["dem_blocks"] + windows * WINDOW_SHARE) / per_block
+                compute += p["compute_s"] * scale
+                moved += p["tasks"] * (p["piece_bytes"] + p["out_bytes"]) * scale
+            else:
+                compute += n * p["mean_s"]
+                moved += n * (p["piece_bytes"] + p["out_bytes"])
             shared += p["shared_bytes"]
             rows.append((prefix, p["tasks"], n, p["mean_s"], p["piece_bytes"] + p["out_bytes"], key))
         j["driver_serial_s"] = driver_serial(measured, j)
-        serial = j["driver_serial_s"] * ratio[DRIVER[job]]
+        serial = j["driver_serial_s"] * ratio[DRIVER[job]] ** alpha.get(job, 1.0)
         walls = {w: serial + compute / w + (moved + shared * w) / bw for w in workers}
         out[job] = {"rows": rows, "serial_s": serial, "compute_s": compute, "moved_bytes": moved,
                     "transfer_s": (moved) / bw, "walls": walls,
-                    "amdahl": {w: serial / walls[w] for w in workers}}
+                    "amdahl": {w: serial / walls[w] for w in workers}, "alpha": alpha.get(job, 1.0)}
     return out, ratio
 
 
@@ -204,8 +233,8 @@ def _b(n):
     return f"{n:.0f} B"
 
 
-def markdown(measured, units, a=ASSUMPTIONS):
-    est, ratio = estimate(measured, units, a=a)
+def markdown(measured, units, a=ASSUMPTIONS, smaller=None):
+    est, ratio = estimate(measured, units, a=a, smaller=smaller)
     km, w = measured["km"], measured["workers"]
     lines = [f"### Measured on the {km:g} km county ({units['buildings']:,} buildings, {units['townships']} townships, "
              f"DEM {units['dem_cells']:,} cells), Dask {w} workers", "",
@@ -219,11 +248,11 @@ def markdown(measured, units, a=ASSUMPTIONS):
                          f"{j['driver_serial_s']:.1f} | {j['load_before'][0]:.1f} → {j['load_after'][0]:.1f} |")
     lines += ["", f"### The province from it (× {', '.join(f'{k} {v:,.1f}' for k, v in ratio.items())})", "",
               "| job | tasks (province) | Σ task s | through driver | driver serial | wall 8 workers | wall 32 workers "
-              "| driver share at 32 |", "|---|---|---|---|---|---|---|---|"]
+              "| driver share at 32 | driver ∝ unit^α |", "|---|---|---|---|---|---|---|---|---|"]
     for job, e in est.items():
         tasks = " + ".join(f"{n:,.0f} {prefix}" for prefix, _, n, _, _, _ in e["rows"])
         lines.append(f"| {job} | {tasks} | {_h(e['compute_s'])} | {_b(e['moved_bytes'])} ({_h(e['transfer_s'])}) | "
-                     f"{_h(e['serial_s'])} | {_h(e['walls'][8])} | {_h(e['walls'][32])} | {e['amdahl'][32]:.0%} |")
+                     f"{_h(e['serial_s'])} | {_h(e['walls'][8])} | {_h(e['walls'][32])} | {e['amdahl'][32]:.0%} | {DRIVER[job]}^{e['alpha']:.2f} |")
     return "\n".join(lines) + "\n", est
 
 
@@ -233,18 +262,23 @@ def main(argv=None):
     p.add_argument("--km", type=float, default=100)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--json", help="write the measurements here")
-    p.add_argument("--from-json", help="estimate from these measurements, do not measure")
+    p.add_argument("--from-json", action="append", help="estimate from these measurements, do not measure; "
+                   "twice (smaller county first): the driver's growth fitted through both")
     p.add_argument("--out", help="write the markdown tables here (default: print)")
     a = p.parse_args(argv)
+    smaller = None
     if a.from_json:
-        res = json.loads(Path(a.from_json).read_text())
+        res = json.loads(Path(a.from_json[-1]).read_text())
+        if len(a.from_json) > 1:
+            m0 = json.loads(Path(a.from_json[0]).read_text())
+            smaller = (m0, county_units(a.work, m0["km"], 10.0 if m0["km"] <= 100 else 30.0))
     else:
         res = measure(a.work, a.km, a.workers)
         res["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
         if a.json:
             Path(a.json).write_text(json.dumps(res, indent=1, default=str))
     cell = 10.0 if res["km"] <= 100 else 30.0
-    text, _ = markdown(res, county_units(a.work, res["km"], cell))
+    text, _ = markdown(res, county_units(a.work, res["km"], cell), smaller=smaller)
     if a.out:
         Path(a.out).write_text(text)
     print(text)
