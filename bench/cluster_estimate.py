@@ -2,8 +2,9 @@
 (compute seconds, bytes in, bytes out), then the province case's plan counted from the planning rules
 and its wall time on N workers estimated from those measurements. Nothing province-sized is run.
 
-    python -m bench.cluster_estimate --work /tmp/i14-bench --km 100 --out bench/results/cluster_estimate.md
-    python -m bench.cluster_estimate --work /tmp/i14-bench --km 300 --append …
+    python -m bench.cluster_estimate --work /tmp/i14-bench --km 100 --json /tmp/m100.json   # measure + estimate
+    python -m bench.cluster_estimate --work /tmp/i14-bench --km 300 --json /tmp/m300.json
+    python -m bench.cluster_estimate --work /tmp/i14-bench --from-json /tmp/m100.json --from-json /tmp/m300.json
 
 How: a LocalCluster of ``--workers`` processes is started here, its scheduler in this process with a
 plugin that records, at each task's processing → memory transition, the worker's compute time
