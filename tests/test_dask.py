@@ -351,6 +351,75 @@ def test_allocation_per_reach_component_on_the_workers(demo_county, hazard_tif, 
     assert a["population_served"] > 0 and a["population_unserved"] > 0
 
 
+def guard_readers(monkeypatch, guarded):
+    """Every whole-layer reader of the driver process raises for the files in ``guarded``."""
+    import geopandas
+    import pyogrio
+    from riskmap.risk_plugin import exposure, inputs, io, shelter_run
+
+    def guard(fn):
+        def reader(source, *args, **kwargs):
+            if str(source).split("|")[0] in guarded:
+                raise AssertionError(f"the driver read {source}")
+            return fn(source, *args, **kwargs)
+        return reader
+
+    for mod, name in ((io, "read_vector"), (exposure, "read_vector"), (inputs, "read_vector"),
+                      (geopandas, "read_file"), (pyogrio, "read_dataframe"), (pyogrio, "read_arrow")):
+        monkeypatch.setattr(mod, name, guard(getattr(mod, name)))
+    assert not hasattr(shelter_run, "read_vector")            # shelter_run reads through inputs.load_vectors
+
+
+def test_shelters_dask_driver_never_reads_the_demand_whole(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                          monkeypatch):
+    """The demand (buildings) read and checked by the workers tile by tile, the driver's whole-layer readers
+    raising for it: the same demand in the same order (FIDs, points, people) and the same coverage."""
+    import pyogrio
+    kw = dict(shelters=demo_county["shelters"], demand=demo_county["buildings"], roads=demo_county["roads"],
+              hazard=hazard_tif, units=demo_county["villages"])
+    a = run("shelters", None, **kw)
+    guard_readers(monkeypatch, {demo_county["buildings"]})
+    with pytest.raises(AssertionError, match="the driver read"):     # the guard works
+        run("shelters", None, **kw)
+    b = run("shelters", dispatcher, townships=demo_county["townships"], **kw)
+    da, db = a["frames"]["demand"], b["frames"]["demand"]
+    assert list(da["source_fid"]) == list(db["source_fid"])
+    assert da.geometry.geom_equals_exact(db.geometry, tolerance=0).all()
+    assert list(da["people"]) == list(db["people"]) and list(da["name"]) == list(db["name"])
+    assert pair_set(a) == pair_set(b)
+    assert_coverage_equal(a, b)
+    assert b["demand_units"] == pyogrio.read_info(demo_county["buildings"])["features"]
+    assert dispatcher.tasks["demand_check"] >= 4 and not dispatcher.tasks["demand_sweep"]
+
+
+def test_shelters_dask_reports_demand_problems_of_every_tile_together(demo_county, hazard_tif, dispatcher,
+                                                                      small_pieces, tmp_path, monkeypatch):
+    """An invalid footprint in the first tile, a negative head count in the last, a null geometry in no
+    tile (the sweep) and a shelter without a class: one ValidationError with all four, as one process
+    (the driver's whole-layer readers raising for the demand)."""
+    import geopandas as gpd
+    from riskmap.risk_plugin.errors import ValidationError
+    path, fid = bad_buildings(demo_county, tmp_path)
+    sh = gpd.read_file(demo_county["shelters"])
+    col = next(c for c in sh.columns if c in ("类别", "shelter_class", "场所类别"))
+    sh.loc[0, col] = None
+    shelters = str(tmp_path / "shelters.gpkg")
+    sh.to_file(shelters, engine="pyogrio")
+    kw = dict(shelters=shelters, demand=path, roads=demo_county["roads"])
+    with pytest.raises(ValidationError) as local:
+        run("shelters", None, **kw)
+    guard_readers(monkeypatch, {path})
+    with pytest.raises(ValidationError) as dask:
+        run("shelters", dispatcher, townships=demo_county["townships"], **kw)
+    problems = dask.value.problems
+    feats = [tuple(map(int, p.features)) for p in problems if p.layer == "DEMAND"]
+    assert sorted(feats) == sorted([(fid["invalid"],), (fid["negative"],), (fid["null"],)])
+    assert any(p.layer == "SHELTERS" for p in problems)
+    assert sorted(map(str, problems)) == sorted(map(str, local.value.problems))
+    assert dispatcher.tasks["demand_check"] >= 4 and dispatcher.tasks["demand_sweep"] == 1
+    assert not dispatcher.tasks["reach"]                       # nothing computed
+
+
 def border_case(tmp_path):
     """Two 1 km townships side by side (border at x = 1000) and one road along y = 500 across both.
     Township A's shelter (x = 350) serves its house at x = 200 but is 550–630 m from its eastern

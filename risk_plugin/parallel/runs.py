@@ -14,8 +14,10 @@ exposure        risk_plugin.exposure.run_exposure                     people per
                                                                       and facilities read, checked and
                                                                       counted per tile (parallel/layers)
 fourcolor       risk_plugin.fourcolor.run_fourcolor                   the same counting kernels
-shelters        risk_plugin.shelter_run.shelter_coverage              demand snapping and walking pairs
-                                                                      per township + buffer; allocation
+shelters        risk_plugin.shelter_run.shelter_coverage              demand layer read and checked per
+                                                                      tile (parallel/demand); demand
+                                                                      snapping and walking pairs per
+                                                                      township + buffer; allocation
                                                                       per batch of reach components
 =============== ===================================================== ===================================
 
@@ -103,23 +105,28 @@ def _susceptibility(dispatcher, **kwargs):
 
 def _shelters(dispatcher, townships=None, buffer_m=None, tile_m=None, **kwargs):
     """``townships``: polygons to partition the demand by (Dask only; default: square tiles)."""
+    from .. import shelter_run
     from .. import shelters as S
     from ..shelter_run import shelter_coverage
     if dispatcher is None:
         return shelter_coverage(**kwargs)
+    from .demand import make_load_demand
     from .reach import TILE_M, make_reach
+    load = shelter_run.load_demand
+    demand = (shelter_run, "load_demand", load, make_load_demand(dispatcher, load))
     try:
         work = kwargs.get("working_crs_") or _shelter_working_crs(kwargs)
         parts = _partition_polygons(townships, work) if townships else None
     except RiskMapError:
-        return shelter_coverage(**kwargs)     # the engine reports every input problem at once
+        with swapped(demand):
+            return shelter_coverage(**kwargs)     # the engine reports every input problem at once
     kwargs["working_crs_"] = work             # partitions and points in one CRS, by construction
     reach = make_reach(dispatcher, parts, buffer_m, tile_m or TILE_M)
 
     def allocate(s, t, d, people, cap, rule=S.D.ALLOCATION):
         return S.allocate_by_component(s, t, d, people, cap, rule,
                                        mapper=lambda fn, pieces: dispatcher.map("allocate", fn, pieces))
-    with swapped((S, "reach", None, reach), (S, "allocate", None, allocate)):
+    with swapped((S, "reach", None, reach), (S, "allocate", None, allocate), demand):
         return shelter_coverage(**kwargs)
 
 

@@ -1,0 +1,94 @@
+"""The shelters job's demand layer (buildings, settlements: points or polygons) read and validated by the
+workers, tile by tile: on Dask the driver never reads the layer whole.
+
+Tiles and the rule that places each feature in one tile are :class:`layers.PartitionedLayer`'s (the layer's
+metadata only; a feature belongs to the tile holding its first vertex). Each task reads its tile, checks it
+as ``load_demand`` does (``check_vector`` on the demand_units schema) and returns its problems and, for its
+features, only what the job keeps: the FID, the point on surface (as ``load_demand`` takes it), people and
+name. The driver puts these in FID order, which is the order of the one-process read, so the job's numbers
+are the same. Features with a null or empty geometry are in no tile: layers' sweep checks them (always a
+problem). Every tile's problems come back together in one ValidationError, identical ones once; a layer-wide
+check is run per tile, so one failing check may be reported once per tile that fails it.
+
+What the driver still holds: one point, people, name and FID per demand feature (the reach's partitioning
+and the per-demand output need them), not the layer's polygons and other columns. Not split (the driver
+reads the layer as before): rasters, fewer than MIN_FEATURES_TO_SPLIT features, a layer whose feature count
+is unknown or does not add up.
+"""
+import numpy as np
+import shapely
+
+from .. import notices
+from ..errors import ValidationError
+from ..inputs import VectorInput
+from . import layers as L
+from .dispatch import Geometries
+
+
+def _demand_tile(task, spec):
+    """(features, problems, notes, fid, points, people, names, CRS) of the tile's own features (no
+    values when the tile has problems)."""
+    from ..validation import check_vector
+    lines = []
+    with notices.collecting(lines.append):
+        gdf = L._read_tile(task)
+    if not len(gdf):
+        return 0, [], lines, np.zeros(0, np.int64), Geometries([]), np.zeros(0), np.zeros(0, object), None
+    label = spec.label or gdf.attrs.get("name", spec.key)
+    with notices.collecting(lines.append):
+        norm, probs, _ = check_vector(gdf, spec.kind, label, spec.field_map, spec.repair)
+    if probs:
+        return len(gdf), probs, lines, np.zeros(0, np.int64), Geometries([]), np.zeros(0), np.zeros(0, object), None
+    geom = np.asarray(norm.geometry.values, dtype=object)
+    poly = norm.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if poly.any():
+        geom = geom.copy()
+        geom[poly] = shapely.point_on_surface(geom[poly])
+    names = norm["name"].to_numpy(object) if "name" in norm else np.full(len(norm), None, object)
+    return (len(gdf), [], lines, np.asarray(norm.index, np.int64), Geometries(geom),
+            norm["people"].fillna(0.0).to_numpy(float), names, norm.crs)
+
+
+def make_load_demand(dispatcher, original):
+    """A ``shelter_run.load_demand`` whose vector layers are read and checked by the workers per tile."""
+
+    def load_demand(source, demand_field=None, label="DEMAND", block_rows=1024, repair=False):
+        import geopandas as gpd
+        from ..shelter_run import is_raster
+        if is_raster(source):
+            return original(source, demand_field, label, block_rows, repair)
+        spec = VectorInput("demand", source, "demand_units", {"people": demand_field}, label=label, repair=repair)
+        layer = L.PartitionedLayer.plan(spec, None, dispatcher.n_workers)
+        if layer is None:
+            return original(source, demand_field, label, block_rows, repair)
+        res = dispatcher.map("demand_check", _demand_tile, layer._tasks(), spec)
+        held = sum(r[0] for r in res)
+        problems = [p for r in res for p in r[1]]
+        if held < layer.n_features:            # null / empty geometries are in no tile: always a problem
+            step = L.SWEEP_FEATURES
+            ranges = [(s, min(step, layer.n_features - s)) for s in range(0, layer.n_features, step)]
+            sweep = dispatcher.map("demand_sweep", L._sweep_nulls, ranges, layer.source, layer.name, spec, None)
+            held += sum(n for n, _ in sweep)
+            problems += [p for _, probs in sweep for p in probs]
+        if held != layer.n_features:
+            return original(source, demand_field, label, block_rows, repair)
+        for line in dict.fromkeys(x for r in res for x in r[2]):
+            notices.emit(line)
+        if problems:
+            seen, out = set(), []
+            for p in problems:
+                k = (p.layer, p.zh, p.en, p.field, tuple(map(str, p.features)))
+                if k not in seen:
+                    seen.add(k)
+                    out.append(p)
+            raise ValidationError(out)
+        fid = np.concatenate([r[3] for r in res])
+        order = np.argsort(fid, kind="stable")
+        geom = np.concatenate([r[4].array for r in res])[order]
+        people = np.concatenate([r[5] for r in res])[order]
+        names = np.concatenate([r[6] for r in res])[order]
+        crs = next((r[7] for r in res if r[7] is not None), layer.crs)
+        out = gpd.GeoDataFrame({"people": people, "name": names, "source_fid": fid[order]}, geometry=geom, crs=crs)
+        return out, "vector"
+
+    return load_demand
