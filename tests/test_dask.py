@@ -252,26 +252,13 @@ def test_dask_driver_never_reads_buildings_or_facilities_whole(demo_county, haza
     """In the driver process every whole-layer reader raises for the buildings and facilities files (the
     workers are other processes and read their tiles): exposure and four-colour risk still give the
     one-process numbers."""
-    import geopandas
     import pyogrio
-    from riskmap.risk_plugin import exposure, inputs, io
     from riskmap.risk_plugin.exposure import UnitSpec
     kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
               facilities=demo_county["facilities"])
     a = run("exposure", None, units=[UnitSpec(demo_county["villages"])], **kw)
     f = run("fourcolor", None, townships=demo_county["townships"], **kw)
-    guarded = {demo_county["buildings"], demo_county["facilities"]}
-
-    def guard(fn):
-        def reader(source, *args, **kwargs):
-            if str(source).split("|")[0] in guarded:
-                raise AssertionError(f"the driver read {source}")
-            return fn(source, *args, **kwargs)
-        return reader
-
-    for mod, name in ((io, "read_vector"), (exposure, "read_vector"), (inputs, "read_vector"),
-                      (geopandas, "read_file"), (pyogrio, "read_dataframe"), (pyogrio, "read_arrow")):
-        monkeypatch.setattr(mod, name, guard(getattr(mod, name)))
+    guard_readers(monkeypatch, {demo_county["buildings"], demo_county["facilities"]})
     with pytest.raises(AssertionError, match="the driver read"):     # the guard works
         run("exposure", None, units=[UnitSpec(demo_county["villages"])], **kw)
     b = run("exposure", dispatcher, units=[UnitSpec(demo_county["villages"])], **kw)
