@@ -59,16 +59,22 @@ def load_demand(source, demand_field=None, label="DEMAND", block_rows=1024, repa
     layers = load_vectors([VectorInput("demand", source, "demand_units", {"people": demand_field}, label=label,
                                        repair=repair)])
     gdf = layers["demand"]
-    pts = gdf.geometry.values
+    geom, people, names = demand_points(gdf)
+    out = gpd.GeoDataFrame({"people": people, "name": names, "source_fid": gdf.index.to_numpy()},
+                           geometry=geom, crs=gdf.crs)
+    return out, "vector"
+
+
+def demand_points(gdf):
+    """(points, people, names) of a checked demand layer: a polygon (a building footprint) by its point on
+    surface, which lies inside it; people 0 where empty."""
+    geom = np.asarray(gdf.geometry.values, dtype=object)
     poly = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    geom = np.asarray(pts, dtype=object)
     if poly.any():
         geom = geom.copy()
         geom[poly] = shapely.point_on_surface(geom[poly])
-    names = gdf["name"] if "name" in gdf else pd.Series([None] * len(gdf), index=gdf.index)
-    out = gpd.GeoDataFrame({"people": gdf["people"].fillna(0.0).to_numpy(float), "name": names.to_numpy(),
-                            "source_fid": gdf.index.to_numpy()}, geometry=geom, crs=gdf.crs)
-    return out, "vector"
+    names = gdf["name"].to_numpy(object) if "name" in gdf else np.full(len(gdf), None, object)
+    return geom, gdf["people"].fillna(0.0).to_numpy(float), names
 
 
 def hazard_max(geoms, crs, hazard, block=1024):

@@ -16,7 +16,6 @@ reads the layer as before): rasters, fewer than MIN_FEATURES_TO_SPLIT features, 
 is unknown or does not add up.
 """
 import numpy as np
-import shapely
 
 from .. import notices
 from ..errors import ValidationError
@@ -39,14 +38,9 @@ def _demand_tile(task, spec):
         norm, probs, _ = check_vector(gdf, spec.kind, label, spec.field_map, spec.repair)
     if probs:
         return len(gdf), probs, lines, np.zeros(0, np.int64), Geometries([]), np.zeros(0), np.zeros(0, object), None
-    geom = np.asarray(norm.geometry.values, dtype=object)
-    poly = norm.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    if poly.any():
-        geom = geom.copy()
-        geom[poly] = shapely.point_on_surface(geom[poly])
-    names = norm["name"].to_numpy(object) if "name" in norm else np.full(len(norm), None, object)
-    return (len(gdf), [], lines, np.asarray(norm.index, np.int64), Geometries(geom),
-            norm["people"].fillna(0.0).to_numpy(float), names, norm.crs)
+    from ..shelter_run import demand_points
+    geom, people, names = demand_points(norm)          # as the one-process load_demand takes them
+    return len(gdf), [], lines, np.asarray(norm.index, np.int64), Geometries(geom), people, names, norm.crs
 
 
 def make_load_demand(dispatcher, original):
