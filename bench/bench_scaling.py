@@ -61,22 +61,27 @@ def measure(cmd, cwd=REPO):
 
 
 def job_args(job, d, hazard, out, km):
-    """Command-line arguments of one job on the county in ``d``; outputs in ``out``."""
+    """Command-line arguments of one job on the county in ``d`` (its layers as listed in its paths.json:
+    a 2 × 2 repeated county has VRTs); outputs in ``out``."""
+    listed = json.loads((Path(d) / "paths.json").read_text()) if (Path(d) / "paths.json").exists() else {}
+
+    def f(name, ext):
+        return listed.get(name) or Path(d) / f"{name}.{ext}"
     if job == "susceptibility":
-        return ["--dem", d / "dem.tif", "--inventory", d / "landslide_inventory.gpkg", "--presence-field", "landslide",
+        return ["--dem", f("dem", "tif"), "--inventory", f("landslide_inventory", "gpkg"), "--presence-field", "landslide",
                 "--output-index", out / "susc_index.tif", "--output-zones", out / "susc_zones.tif"]
     if job == "exposure":
-        return ["--hazard", hazard, "--population", d / "population.tif",
-                "--buildings", d / "buildings.gpkg", "--facilities", d / "facilities.gpkg",
-                "--units", d / "townships.gpkg", "--units", d / "villages.gpkg", "--output-table", out / "exposure.csv"]
+        return ["--hazard", hazard, "--population", f("population", "tif"),
+                "--buildings", f("buildings", "gpkg"), "--facilities", f("facilities", "gpkg"),
+                "--units", f("townships", "gpkg"), "--units", f("villages", "gpkg"), "--output-table", out / "exposure.csv"]
     if job == "fourcolor":
-        cell = 100 if km <= 150 else 200        # the grid stays under the engine's 5 M pieces
-        return ["--hazard", hazard, "--population", d / "population.tif",
-                "--buildings", d / "buildings.gpkg", "--facilities", d / "facilities.gpkg",
-                "--townships", d / "townships.gpkg", "--cell-size", cell,
+        cell = 100 if km <= 150 else 200 if km <= 300 else 300   # the grid stays under the engine's 5 M pieces
+        return ["--hazard", hazard, "--population", f("population", "tif"),
+                "--buildings", f("buildings", "gpkg"), "--facilities", f("facilities", "gpkg"),
+                "--townships", f("townships", "gpkg"), "--cell-size", cell,
                 "--output", out / "fourcolor.gpkg", "--output-table", out / "fourcolor.csv"]
-    return ["--shelters", d / "shelters.gpkg", "--demand", d / "buildings.gpkg", "--roads", d / "roads.gpkg",
-            "--hazard", hazard, "--units", d / "villages.gpkg", "--townships", d / "townships.gpkg",
+    return ["--shelters", f("shelters", "gpkg"), "--demand", f("buildings", "gpkg"), "--roads", f("roads", "gpkg"),
+            "--hazard", hazard, "--units", f("villages", "gpkg"), "--townships", f("townships", "gpkg"),
             "--output-demand", out / "shelter_demand.gpkg"]
 
 
@@ -127,7 +132,8 @@ def county_counts(d):
     import pyogrio
     import rasterio
     n = {k: pyogrio.read_info(str(d / f"{k}.gpkg"))["features"] for k in ("townships", "villages", "buildings", "shelters")}
-    with rasterio.open(d / "dem.tif") as src:
+    dem = d / "dem.tif" if (d / "dem.tif").exists() else d / "dem.tif.vrt"
+    with rasterio.open(dem) as src:
         cells = src.width * src.height
     return (f"DEM {cells:,} cells, {n['townships']} townships, {n['villages']} villages, {n['buildings']:,} buildings, "
             f"{n['shelters']} shelters")

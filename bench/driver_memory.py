@@ -7,6 +7,7 @@ tasks, the load average before and after, and whether the numbers equal the one-
 
     python -m bench.driver_memory 100 /path/to/base-checkout [--jobs exposure,fourcolor] [--work DIR]
     python -m bench.driver_memory 300 /path/to/base --only-new        # skip the base runs
+    python -m bench.driver_memory 600 . --only-new --county DIR --hazard DIR/flood_hazard.tif.vrt   # bench.tile_county
 
 Prints one JSON line per run and a Markdown table at the end (section "Driver memory on Dask").
 """
@@ -30,11 +31,16 @@ def main(argv=None):
     ap.add_argument("--only-new", action="store_true")
     ap.add_argument("--no-local", action="store_true")
     ap.add_argument("--worker-counts", default="1,2")
+    ap.add_argument("--county", help="a county folder made elsewhere (bench.tile_county), with its paths.json")
+    ap.add_argument("--hazard", help="with --county: its flood hazard class raster")
     a = ap.parse_args(argv)
     km, cell = a.km, (10.0 if a.km <= 100 else 30.0)
     work = Path(a.work).resolve() / "driver_memory" / f"{km:g}km"
     work.mkdir(parents=True, exist_ok=True)
-    d, hazard, t_gen, _, _ = S.county(Path(a.work).resolve(), km, cell, work)
+    if a.county:
+        d, hazard = Path(a.county).resolve(), Path(a.hazard).resolve()
+    else:
+        d, hazard, t_gen, _, _ = S.county(Path(a.work).resolve(), km, cell, work)
     print("county", S.county_counts(d), flush=True)
     repos = {"base": a.base, "new": str(REPO)}
     runs = ([] if a.no_local else [("new", "local", None)]) + \
