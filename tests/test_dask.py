@@ -588,3 +588,18 @@ def test_a_moved_seam_stops_the_dask_path(engine):
                      (exposure, "population_by_unit", zonal.PopulationRaster, lambda *a: None)):
             pass
     assert exposure.feature_classes.__module__ == exposure.__name__
+
+
+def test_driver_gdal_cache_is_capped_on_dask_and_restored(dask_client):
+    """The driver's GDAL block cache is DRIVER_GDAL_CACHE_MB inside a Dask run (GDAL's default, 5 % of RAM,
+    made the susceptibility driver grow with the DEM), and GDAL's own value again afterwards."""
+    import ctypes
+    import ctypes.util
+    from riskmap.risk_plugin.parallel import runs
+    lib = ctypes.CDLL(ctypes.util.find_library("gdal"))
+    lib.GDALGetCacheMax64.restype = ctypes.c_int64
+    before = lib.GDALGetCacheMax64()
+    with runs.dask_engine(client=dask_client):
+        inside = lib.GDALGetCacheMax64()
+    assert inside == runs.DRIVER_GDAL_CACHE_MB * 2 ** 20
+    assert lib.GDALGetCacheMax64() == before
