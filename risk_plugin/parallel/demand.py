@@ -43,8 +43,11 @@ def _demand_tile(task, spec):
     return len(gdf), [], lines, np.asarray(norm.index, np.int64), Geometries(geom), people, names, norm.crs
 
 
-def make_load_demand(dispatcher, original):
-    """A ``shelter_run.load_demand`` whose vector layers are read and checked by the workers per tile."""
+def make_load_demand(dispatcher, original, state=None):
+    """A ``shelter_run.load_demand`` whose vector layers are read and checked by the workers per tile.
+    ``state`` (a dict) receives the plan, the spec, and per demand unit (FID order) its FID and tile,
+    for the per-tile output (:mod:`.demand_out`)."""
+    state = {} if state is None else state
 
     def load_demand(source, demand_field=None, label="DEMAND", block_rows=1024, repair=False):
         import geopandas as gpd
@@ -82,6 +85,8 @@ def make_load_demand(dispatcher, original):
         people = np.concatenate([r[5] for r in res])[order]
         names = np.concatenate([r[6] for r in res])[order]
         crs = next((r[7] for r in res if r[7] is not None), layer.crs)
+        tile = np.concatenate([np.full(len(r[3]), k, np.int32) for k, r in enumerate(res)])[order]
+        state.update(layer=layer, spec=spec, tile=tile, fid=fid[order])
         out = gpd.GeoDataFrame({"people": people, "name": names, "source_fid": fid[order]}, geometry=geom, crs=crs)
         return out, "vector"
 
