@@ -421,18 +421,23 @@ def read_layer(path):
     return info, gdf.sort_values("source_fid", kind="stable").reset_index(drop=True)
 
 
+@pytest.mark.parametrize("joiner", ["gdal", "pyogrio"])
 def test_shelters_dask_demand_output_written_per_tile_is_identical(demo_county, hazard_tif, dispatcher, small_pieces,
-                                                                   tmp_path):
+                                                                   tmp_path, monkeypatch, joiner):
     """The per-demand layer built and written by the workers, one part per demand tile, joined by the driver:
     every attribute and geometry, the field types, geometry type and CRS equal the one-process layer (rows
     sorted by source_fid: the parts come tile by tile), every number too; the driver never builds the
-    whole frame; the parts folder is gone; the style hook ran on the output, whose .qml sits beside it."""
+    whole frame; the parts folder is gone; the style hook ran on the output, whose .qml sits beside it. The parts
+    are joined by GDAL (osgeo) or, without it, by pyogrio."""
+    import sys
     import pandas as pd
     from riskmap.risk_plugin.outputs import on_output
     from riskmap.risk_plugin.parallel.runs import numbers
     (tmp_path / "a").mkdir()
     a = run("shelters", None, **shelter_outputs(demo_county, hazard_tif, tmp_path / "a"))
     built = []
+    if joiner == "pyogrio":
+        monkeypatch.setitem(sys.modules, "osgeo", None)      # import osgeo fails
 
     def styled(tmp, final):                                  # as processing/styling.py: a .qml beside the file
         built.append(final)
@@ -447,7 +452,7 @@ def test_shelters_dask_demand_output_written_per_tile_is_identical(demo_county, 
         assert a[k] == b[k]
     ia, fa = read_layer(str(tmp_path / "a" / "demand.gpkg"))
     ib, fb = read_layer(str(tmp_path / "b" / "demand.gpkg"))
-    for k in ("crs", "geometry_type", "fields", "dtypes", "features", "layer_name"):
+    for k in ("crs", "geometry_type", "fields", "dtypes", "features", "layer_name", "geometry_name", "fid_column"):
         assert np.array_equal(ia[k], ib[k]) if k in ("fields", "dtypes") else ia[k] == ib[k], k
     pd.testing.assert_frame_equal(fa.drop(columns="geometry"), fb.drop(columns="geometry"), check_exact=True)
     assert (fa.geometry.to_wkb() == fb.geometry.to_wkb()).all()
@@ -465,27 +470,28 @@ def test_shelters_dask_cancel_or_failure_mid_write_leaves_no_output(demo_county,
                                                                     small_pieces, tmp_path, monkeypatch):
     """A cancel while the workers write their parts, and a failure while the driver appends them: no output
     file, no part left, no temporary folder (the run's outputs are kept or removed together)."""
-    import geopandas as gpd
     from riskmap.risk_plugin.errors import Cancelled
     from riskmap.risk_plugin.outputs import output_transaction
+    from riskmap.risk_plugin.parallel import demand_out
     from riskmap.risk_plugin.progress import Progress
     with pytest.raises(Cancelled), output_transaction():
         run("shelters", dispatcher, townships=demo_county["townships"],
             progress=Progress(is_canceled=lambda: dispatcher.tasks["demand_write"] > 0),
             **shelter_outputs(demo_county, hazard_tif, tmp_path / "cancel"))
     assert dispatcher.tasks["demand_write"] > 0 and not (tmp_path / "cancel").exists()
-    to_file = gpd.GeoDataFrame.to_file
+    append = demand_out._append
 
-    def fails_on_append(self, *args, **kwargs):
-        if kwargs.get("append"):
+    def fails_on_append(part, tmp, layer, crs, kind, first):
+        if not first:
             raise OSError("simulated: the disk failed during the append")
-        return to_file(self, *args, **kwargs)
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", fails_on_append)
+        return append(part, tmp, layer, crs, kind, first)
+    monkeypatch.setattr(demand_out, "_append", fails_on_append)
     (tmp_path / "fail").mkdir()
     with pytest.raises(OSError, match="simulated"):
         run("shelters", dispatcher, townships=demo_county["townships"],
             **shelter_outputs(demo_county, hazard_tif, tmp_path / "fail"))
     assert sorted(p.name for p in (tmp_path / "fail").iterdir()) == ["shelters.gpkg"]   # written before, alone
+    assert dispatcher.tasks["demand_write"] >= 4
 
 
 def border_case(tmp_path):

@@ -149,19 +149,37 @@ def _join(demand, final, out_crs, crs, progress):
             if len(kinds) != 1:
                 raise _NotTiled                        # mixed types or Z: the whole frame decides (caller)
             kind, z = kinds.pop()
-            parts = sorted(folder.glob("part_*.gpkg"))
-            for i, part in enumerate(parts):            # one part at a time: the driver never holds more
+            for i, part in enumerate(sorted(folder.glob("part_*.gpkg"))):   # one part at a time
                 if progress is not None:
                     progress.check()
-                rows = pyogrio.read_dataframe(str(part), layer=final.stem)
-                rows = rows.set_crs(crs, allow_override=True)
-                rows.to_file(tmp, driver="GPKG", engine="pyogrio", layer=final.stem, index=False, append=i > 0,
-                             geometry_type=f"{kind} Z" if z else kind)
-                del rows
+                _append(str(part), tmp, final.stem, crs, f"{kind} Z" if z else kind, first=i == 0)
                 part.unlink()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return str(final)
+
+
+def _append(part, tmp, layer, crs, geometry_type, first):
+    """Copy a part's features into ``tmp`` (the first creates the layer, with the part's field types). GDAL's
+    VectorTranslate (osgeo, Debian's python3-gdal) streams them; without it, pyogrio through a frame."""
+    try:
+        from osgeo import gdal
+    except ImportError:
+        gdal = None
+    if gdal is None:
+        import pyogrio
+        rows = pyogrio.read_dataframe(part, layer=layer).set_crs(crs, allow_override=True)
+        rows.to_file(tmp, driver="GPKG", engine="pyogrio", layer=layer, index=False, append=not first,
+                     geometry_type=geometry_type)
+        return
+    old = gdal.GetConfigOption("OGR_SQLITE_SYNCHRONOUS")
+    gdal.SetConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF")      # a temporary file: atomic_path keeps it or not
+    try:
+        kw = {"format": "GPKG"} if first else {"accessMode": "append"}
+        if gdal.VectorTranslate(tmp, part, layerName=layer, **kw) is None:
+            raise OSError(f"GDAL VectorTranslate {part} -> {tmp}: {gdal.GetLastErrorMsg()}")
+    finally:
+        gdal.SetConfigOption("OGR_SQLITE_SYNCHRONOUS", old)
 
 
 class LazyFrames(dict):
