@@ -428,13 +428,16 @@ def test_shelters_dask_demand_output_written_per_tile_is_identical(demo_county, 
     every attribute and geometry, the field types, geometry type and CRS equal the one-process layer (rows
     sorted by source_fid: the parts come tile by tile), every number too; the driver never builds the
     whole frame; the parts folder is gone; the style hook ran on the output, whose .qml sits beside it. The parts
-    are joined by GDAL (osgeo) or, without it, by pyogrio."""
+    are joined by GDAL (osgeo) or, without it, by pyogrio. The driver holds the demand as coordinates; its
+    partitions and units join make points from them 500 at a time."""
     import sys
     import pandas as pd
     from riskmap.risk_plugin.outputs import on_output
     from riskmap.risk_plugin.parallel.runs import numbers
     (tmp_path / "a").mkdir()
     a = run("shelters", None, **shelter_outputs(demo_county, hazard_tif, tmp_path / "a"))
+    from riskmap.risk_plugin.parallel import demand
+    monkeypatch.setattr(demand, "POINTS_CHUNK", 500)          # the driver's points, made from coordinates by chunks
     built = []
     if joiner == "pyogrio":
         monkeypatch.setitem(sys.modules, "osgeo", None)      # import osgeo fails

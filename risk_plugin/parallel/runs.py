@@ -112,7 +112,7 @@ def _shelters(dispatcher, townships=None, buffer_m=None, tile_m=None, **kwargs):
     from ..shelter_run import shelter_coverage
     if dispatcher is None:
         return shelter_coverage(**kwargs)
-    from .demand import make_load_demand
+    from .demand import in_chunks, make_load_demand
     from .demand_out import LazyFrames, make_demand_output
     from .reach import TILE_M, make_reach
     load, state = shelter_run.load_demand, {}
@@ -124,7 +124,15 @@ def _shelters(dispatcher, townships=None, buffer_m=None, tile_m=None, **kwargs):
         with swapped(demand):
             return shelter_coverage(**kwargs)     # the engine reports every input problem at once
     kwargs["working_crs_"] = work             # partitions and points in one CRS, by construction
-    reach = make_reach(dispatcher, parts, buffer_m, tile_m or TILE_M)
+    state["work"] = work                      # the workers give the demand's coordinates in it
+    reach = make_reach(dispatcher, parts, buffer_m, tile_m or TILE_M, demand_xy=lambda: state.get("xy"))
+    join = shelter_run._units_join
+
+    def units_join(units, pts):               # from the coordinates, a chunk of points at a time
+        xy = state.get("xy")
+        if units is None or xy is None or len(xy[0]) != len(pts):
+            return join(units, pts)
+        return in_chunks(lambda p: join(units, p), *xy)
 
     def allocate(s, t, d, people, cap, rule=S.D.ALLOCATION):
         return S.allocate_by_component(s, t, d, people, cap, rule,
@@ -132,7 +140,8 @@ def _shelters(dispatcher, townships=None, buffer_m=None, tile_m=None, **kwargs):
     frame, write = make_demand_output(dispatcher, state, shelter_run.demand_frame, shelter_run.write_demand)
     with swapped((S, "reach", None, reach), (S, "allocate", None, allocate), demand,
                  (shelter_run, "demand_frame", shelter_run.demand_frame, frame),
-                 (shelter_run, "write_demand", shelter_run.write_demand, write)):
+                 (shelter_run, "write_demand", shelter_run.write_demand, write),
+                 (shelter_run, "_units_join", join, units_join)):
         result = shelter_coverage(**kwargs)
     result["frames"] = LazyFrames(result["frames"])     # the demand frame, built by the workers when read
     return result
