@@ -4,16 +4,19 @@ workers, tile by tile: on Dask the driver never reads the layer whole.
 Tiles and the rule that places each feature in one tile are :class:`layers.PartitionedLayer`'s (the layer's
 metadata only; a feature belongs to the tile holding its first vertex). Each task reads its tile, checks it
 as ``load_demand`` does (``check_vector`` on the demand_units schema) and returns its problems and, for its
-features, only what the job keeps: the FID, the point on surface (as ``load_demand`` takes it), people and
-name. The driver puts these in FID order, which is the order of the one-process read, so the job's numbers
-are the same. Features with a null or empty geometry are in no tile: layers' sweep checks them (always a
+features, only what the job keeps: the FID, the point on surface (as ``load_demand`` takes it) as x, y in
+the working CRS, people, and names when the tile has any. The driver puts these in FID order, which is the
+order of the one-process read, so the job's numbers are the same. Features with a null or empty geometry are in no tile: layers' sweep checks them (always a
 problem). Every tile's problems come back together in one ValidationError, identical ones once; a layer-wide
 check is run per tile, so one failing check may be reported once per tile that fails it.
 
-What the driver still holds: one point, people, name and FID per demand feature (the reach's partitioning
-and the per-demand output need them), not the layer's polygons and other columns. Not split (the driver
-reads the layer as before): rasters, fewer than MIN_FEATURES_TO_SPLIT features, a layer whose feature count
-is unknown or does not add up.
+What the driver holds per demand feature: x, y, people, FID, its tile and its name as a categorical (one
+byte when the layer has no names): ~45 bytes, not a shapely point (~170 bytes) nor the polygon. The
+GeoDataFrame ``load_demand`` returns has no geometries (None, already in the working CRS): the reach's
+partitioning, its pieces and the units join make points from the coordinates, POINTS_CHUNK or one piece at
+a time (:func:`in_chunks`; per-point functions, so the same results). The per-demand output re-reads the
+tiles on the workers (:mod:`.demand_out`). Not split (the driver reads the layer as before): rasters, fewer
+than MIN_FEATURES_TO_SPLIT features, a layer whose feature count is unknown or does not add up.
 """
 import numpy as np
 import pandas as pd
@@ -24,7 +27,7 @@ from ..inputs import VectorInput
 from . import layers as L
 
 
-POINTS_CHUNK = 250_000     # demand points made at a time on the driver from their coordinates (~170 B each)
+POINTS_CHUNK = 100_000     # demand points made at a time on the driver from their coordinates (~170 B each)
 
 
 def _work_xy(geom, crs, work):

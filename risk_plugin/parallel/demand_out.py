@@ -68,6 +68,8 @@ def _part(piece):
     if path is None:
         return out
     out = to_working(out, out_crs) if out_crs else out
+    if not Path(path).parent.is_dir():
+        return 0, set()                                # the driver gave up (cancel, error): write nothing
     write_vector(out, path, layer=layer)
     kinds = {(str(t), bool(z)) for t, z in zip(out.geom_type, out.has_z)}
     return len(out), kinds
@@ -91,12 +93,13 @@ class TiledDemand:
         return len(self.order)
 
     def _pieces(self, out_crs, folder, name):
-        tasks = self.layer._tasks()
+        tasks, i = self.layer._tasks(), 0
         for k, task in enumerate(tasks):
             idx = self.order[self.bounds[k]:self.bounds[k + 1]]
             if not len(idx):
                 continue
-            path = None if folder is None else str(Path(folder) / f"part_{k:05d}.gpkg")
+            path = None if folder is None else str(Path(folder) / f"part_{i:05d}.gpkg")     # i-th piece
+            i += 1
             yield (task, self.spec, self.fid[idx], {c: v[idx] for c, v in self.values.items()}, self.sname, self.work,
                    out_crs, path, name)
 
@@ -129,7 +132,6 @@ def write_tiled(demand, path, out_crs, progress=None):
         return None
     empty = gpd.GeoDataFrame(geometry=[], crs=demand.work)
     crs = (to_working(empty, out_crs) if out_crs else empty).crs      # the CRS write_demand's frame has
-    d = demand.dispatcher
     try:
         return _join(demand, final, out_crs, crs, progress)
     except _NotTiled:
@@ -137,23 +139,28 @@ def write_tiled(demand, path, out_crs, progress=None):
 
 
 def _join(demand, final, out_crs, crs, progress):
-    import pyogrio
+    """Parts appended in tile order as they arrive (the driver's appends overlap the workers' writes)."""
     from ..io import atomic_path
     d = demand.dispatcher
     with atomic_path(final) as tmp:
         folder = Path(tempfile.mkdtemp(prefix=".riskmap-parts-", dir=final.parent))
+        ready, done, kind = {}, [0], []
+
+        def append(i, result):
+            ready[i] = result
+            while done[0] in ready:                    # the next part in tile order is there
+                n, kinds = ready.pop(done[0])
+                kind.extend([] if kind else sorted(kinds))
+                if len(kinds) != 1 or kinds != {kind[0]}:
+                    raise _NotTiled                    # mixed types or Z: the whole frame decides (caller)
+                t, z = kind[0]
+                _append(str(folder / f"part_{done[0]:05d}.gpkg"), tmp, final.stem, crs, f"{t} Z" if z else t,
+                        first=done[0] == 0)
+                (folder / f"part_{done[0]:05d}.gpkg").unlink()
+                done[0] += 1
         try:
-            res = d.map_stream("demand_write", _part, demand._pieces(out_crs, folder, final.stem),
-                               demand._n_pieces(), IN_FLIGHT * d.n_workers, progress=progress)
-            kinds = set().union(*(k for _, k in res))
-            if len(kinds) != 1:
-                raise _NotTiled                        # mixed types or Z: the whole frame decides (caller)
-            kind, z = kinds.pop()
-            for i, part in enumerate(sorted(folder.glob("part_*.gpkg"))):   # one part at a time
-                if progress is not None:
-                    progress.check()
-                _append(str(part), tmp, final.stem, crs, f"{kind} Z" if z else kind, first=i == 0)
-                part.unlink()
+            d.map_stream("demand_write", _part, demand._pieces(out_crs, folder, final.stem), demand._n_pieces(),
+                         IN_FLIGHT * d.n_workers, progress=progress, on_result=append, drain=True)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return str(final)

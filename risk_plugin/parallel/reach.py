@@ -7,7 +7,7 @@ A drop-in version of :func:`risk_plugin.shelters.reach` (same arguments, same :c
 Partitions. Every demand unit belongs to exactly one partition: the first township polygon holding it
 (layer order), else the nearest township. A partition's task gets
 
-- its demand units (as geometries, not yet snapped);
+- its demand units (as geometries, not yet snapped; made from the driver's x, y when it holds coordinates);
 - every shelter within R of their extent, R = the largest service distance of a usable shelter,
   with its snap (shelters are few: the driver snaps them all once, every shelter needs its row);
 - the road segments within R + MAX_SNAP of that extent, plus the segments its shelters are snapped
