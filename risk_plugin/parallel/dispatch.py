@@ -75,13 +75,15 @@ class Dispatcher:
         return out
 
 
-    def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None, on_result=None, drain=False):
+    def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None, on_result=None, drain=False,
+                   keep=True):
         """:meth:`map` over an iterator of pieces made one by one (``total`` of them, for progress):
         at most ``in_flight`` pieces exist at once, on the driver or on the cluster, so the driver
         never holds them all. Results in the order of the pieces; ``on_result(i, result)`` is called
         as each arrives (in any order; an exception there cancels the rest). ``drain``: on error or
         cancel, the tasks already submitted (at most ``in_flight``) finish before this returns, so
-        nothing they write appears afterwards (the rest is never submitted)."""
+        nothing they write appears afterwards (the rest is never submitted). ``keep=False``: the results
+        are only given to ``on_result`` (the list returned holds None), so the driver holds none of them."""
         from distributed import as_completed
         progress = ensure(progress)
         it = iter(pieces)
@@ -103,7 +105,7 @@ class Dispatcher:
                 submit_next()
             done = 0
             for fut, result in ac:
-                out[where[fut.key]] = result
+                out[where[fut.key]] = result if keep else None
                 fut.release()
                 held.pop(fut.key).release()
                 if on_result is not None:

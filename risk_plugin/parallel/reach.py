@@ -179,22 +179,29 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M, demand
                        network.seg_len[segs], network.seg_feature[segs], _sub_snap(ssnap, s_idx, seg_lut),
                        Geometries(points(t_idx)), limits[s_idx], float(max_snap))
 
+        pairs = {}
+
+        def take(i, r):
+            """A piece's result as it arrives: its pairs in global indices; its demand snaps straight into
+            tsnap (global segments); the piece's index and the result itself are then dropped."""
+            si, ti, segs = index[i]
+            pairs[i] = (si[r[0]], ti[r[1]], r[2])
+            if network is not None:
+                ts = r[3]
+                tsnap.ok[ti], tsnap.offset[ti], tsnap.distance[ti] = ts.ok, ts.offset, ts.distance
+                tsnap.x[ti], tsnap.y[ti] = ts.x, ts.y
+                tsnap.segment[ti] = np.where(ts.ok, segs[np.clip(ts.segment, 0, None)], -1)
+            index[i] = None
+
         kernel = _pairs_euclidean if network is None else _pairs_network
-        results = dispatcher.map_stream("reach", kernel, pieces(), len(parts), IN_FLIGHT * dispatcher.n_workers,
-                                        progress=progress.sub(15, 100))
-        s = [si[r[0]] for (si, _, _), r in zip(index, results)]
-        t = [ti[r[1]] for (_, ti, _), r in zip(index, results)]
-        d = [r[2] for r in results]
-        s = np.concatenate(s).astype(np.int64) if s else np.zeros(0, np.int64)
-        t = np.concatenate(t).astype(np.int64) if t else np.zeros(0, np.int64)
-        d = np.concatenate(d).astype(float) if d else np.zeros(0)
+        dispatcher.map_stream("reach", kernel, pieces(), len(parts), IN_FLIGHT * dispatcher.n_workers,
+                              progress=progress.sub(15, 100), on_result=take, keep=False)
+        got = [pairs[i] for i in sorted(pairs)]                # the pairs in piece order, as before
+        s = np.concatenate([g[0] for g in got]).astype(np.int64) if got else np.zeros(0, np.int64)
+        t = np.concatenate([g[1] for g in got]).astype(np.int64) if got else np.zeros(0, np.int64)
+        d = np.concatenate([g[2] for g in got]).astype(float) if got else np.zeros(0)
         if network is None:
             return _shelters.Reach(s, t, d, None, None, np.zeros(n_s, np.int64), np.zeros(n_t, np.int64))
-        for (_, ti, segs), r in zip(index, results):          # the workers' demand snaps, in global segments
-            ts = r[3]
-            tsnap.ok[ti], tsnap.offset[ti], tsnap.distance[ti] = ts.ok, ts.offset, ts.distance
-            tsnap.x[ti], tsnap.y[ti] = ts.x, ts.y
-            tsnap.segment[ti] = np.where(ts.ok, segs[np.clip(ts.segment, 0, None)], -1)
         return _shelters.Reach(s, t, d, ssnap, tsnap, network.component_of(ssnap), network.component_of(tsnap))
 
     return reach
