@@ -469,6 +469,19 @@ def test_shelters_dask_demand_output_written_per_tile_is_identical(demo_county, 
     pd.testing.assert_frame_equal(a["frames"]["demand"], db, check_exact=True)
 
 
+def test_shelters_dask_demand_output_other_than_gpkg_is_the_whole_frame(demo_county, hazard_tif, dispatcher,
+                                                                        small_pieces, tmp_path):
+    """A GeoJSON demand output (no reliable append): the rows built by the workers, joined on the driver in the
+    one-process order and written whole: the same bytes as one process."""
+    kw = dict(shelters=demo_county["shelters"], demand=demo_county["buildings"], roads=demo_county["roads"],
+              hazard=hazard_tif, units=demo_county["villages"])
+    run("shelters", None, output_demand=str(tmp_path / "a" / "demand.geojson"), **kw)
+    run("shelters", dispatcher, townships=demo_county["townships"], output_demand=str(tmp_path / "b" / "demand.geojson"),
+        **kw)
+    assert dispatcher.tasks["demand_frame"] >= 4 and not dispatcher.tasks["demand_write"]
+    assert (tmp_path / "a" / "demand.geojson").read_bytes() == (tmp_path / "b" / "demand.geojson").read_bytes()
+
+
 def test_shelters_dask_cancel_or_failure_mid_write_leaves_no_output(demo_county, hazard_tif, dispatcher,
                                                                     small_pieces, tmp_path, monkeypatch):
     """A cancel while the workers write their parts, and a failure while the driver appends them: no output

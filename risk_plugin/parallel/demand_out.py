@@ -7,13 +7,15 @@ and first-vertex rule), takes the point on surface as ``load_demand`` does and g
 the per-demand results of its own features (status, snap, component, nearest shelter, served …). It builds
 its rows with ``shelter_run.demand_frame``, the function that builds the one-process frame, reprojects them
 to the output CRS and writes a part GeoPackage in a temporary folder beside the output (on a cluster, that
-folder must be on storage the workers share, like the inputs). The driver then appends the parts, one at a
-time, into the output (pyogrio, as ``write_vector``'s chunked append), inside ``atomic_path``: the output
-appears complete, with the style hooks of ``on_output`` run on it, or not at all; the parts are removed in
-any case (failure, cancel).
+folder must be on storage the workers share, like the inputs). The driver appends the parts in tile order
+as they arrive (GDAL's VectorTranslate, streamed: the part's field types; pyogrio through one part's frame
+without ``osgeo``), inside ``atomic_path``: the output appears complete, with the style hooks of
+``on_output`` run on it, or not at all. On cancel or error the parts in flight finish (``map_stream``
+drain) and the folder is removed, so no part outlives the run.
 
 The same attributes and geometries as one process; **the row order differs**: tile by tile, FID order within
-a tile (compare sorted by ``source_fid``). Not split this way (the frame is built on the driver, as before):
+a tile (compare sorted by ``source_fid``). Not written this way (the workers build the rows, the driver joins
+them into the whole frame and writes it, as before):
 an output other than a GeoPackage (Shapefile, GeoJSON … have no reliable append), and parts whose geometry
 types or Z differ (the one-process writer's type inference is over the whole layer).
 

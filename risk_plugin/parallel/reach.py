@@ -14,7 +14,8 @@ Partitions. Every demand unit belongs to exactly one partition: the first townsh
   to, as a sub-graph with the full graph's coordinates and lengths, segments in global order.
 
 The task snaps its demand units to its sub-graph and returns their snaps with its pairs; the driver
-never snaps the demand.
+never snaps the demand. It takes each result as it arrives (the snaps into its arrays, the pairs kept in
+piece order) and drops it, so it never holds every piece's result at once.
 
 Why the snap is the global one. ``RoadNetwork.snap`` picks, among the segments within MAX_SNAP of a
 geometry, the one at the smallest distance, ties to the lowest segment index. Every segment within
