@@ -253,6 +253,35 @@ def _names_text(names, limit=10):
     return "、".join(names[:limit]) + more
 
 
+def demand_columns(v, sname):
+    """The per-demand output columns (output order, after 'source_fid' and 'name') from the per-demand
+    values ``v`` (people, unit and township names, status, snap distance, component, within reach, nearest
+    shelter index and metres, served people, shelter index and metres) and the shelter names + None."""
+    status = v["status"]
+    return {
+        "people": np.round(v["people"], 3), "unit": v["unit"], "township": v["township"], "status": status,
+        "status_zh": pd.Series(status).map(STATUS_ZH).to_numpy(), "snap_m": np.round(v["snap_m"], 1),
+        "component": v["component"], "within_reach": v["within"].astype(int), "nearest_shelter": sname[v["nearest"]],
+        "nearest_m": np.round(v["nearest_m"], 1), "served": (status == "served").astype(int),
+        "served_people": np.round(v["served"], 3), "unserved_people": np.round(v["people"] - v["served"], 3),
+        "shelter": sname[v["shelter"]], "shelter_m": np.round(v["shelter_m"], 1)}
+
+
+def demand_frame(dem_w, work, values, sname):
+    """The per-demand output layer: one row per demand unit of ``dem_w`` (points in ``work``)."""
+    cols = demand_columns(values, sname)
+    cols = {"people": cols.pop("people"), "name": dem_w["name"].to_numpy(object), **cols}
+    out = gpd.GeoDataFrame(cols, geometry=dem_w.geometry.values, crs=work)
+    if "source_fid" in dem_w:
+        out.insert(0, "source_fid", dem_w["source_fid"].to_numpy())
+    return out
+
+
+def write_demand(dem_out, path, out_crs, progress=None):
+    """Write the per-demand layer in ``out_crs`` (one call; ``progress`` is for the Dask writer's cancel)."""
+    return write_vector(to_working(dem_out, out_crs) if out_crs else dem_out, path)
+
+
 # ---------------------------------------------------------------------------------------- coverage
 def shelter_coverage(shelters, demand, *, roads=None, demand_field=None, class_field=None, area_field=None,
                      capacity_field=None, max_snap=D.MAX_SNAP, noding=D.NODING, allocation=D.ALLOCATION,
@@ -418,18 +447,11 @@ def shelter_coverage(shelters, demand, *, roads=None, demand_field=None, class_f
         "first_choice_people": np.round(al.first_choice, 1), "assigned": np.round(al.assigned, 1),
         "utilisation": np.round(util, 4), "over_demanded": over.astype(int)},
         geometry=sh_w.geometry.values, crs=work)
-    sname = np.append(names, None)
-    dem_out = gpd.GeoDataFrame({
-        "people": np.round(people, 3), "name": dem_w["name"].to_numpy(object), "unit": unit_names,
-        "township": unit_parent, "status": status, "status_zh": pd.Series(status).map(STATUS_ZH).to_numpy(),
-        "snap_m": np.round(rc.demand_snap.distance, 1) if net is not None else np.zeros(n_t),
-        "component": rc.demand_component, "within_reach": al.within_reach.astype(int),
-        "nearest_shelter": sname[al.nearest], "nearest_m": np.round(al.nearest_dist, 1),
-        "served": (status == "served").astype(int), "served_people": np.round(served, 3),
-        "unserved_people": np.round(people - served, 3), "shelter": sname[al.shelter_of],
-        "shelter_m": np.round(al.dist_to, 1)}, geometry=dem_w.geometry.values, crs=work)
-    if "source_fid" in dem_w:
-        dem_out.insert(0, "source_fid", dem_w["source_fid"].to_numpy())
+    dem_out = demand_frame(dem_w, work, {
+        "people": people, "unit": unit_names, "township": unit_parent, "status": status,
+        "snap_m": rc.demand_snap.distance if net is not None else np.zeros(n_t), "component": rc.demand_component,
+        "within": al.within_reach, "nearest": al.nearest, "nearest_m": al.nearest_dist, "served": served,
+        "shelter": al.shelter_of, "shelter_m": al.dist_to}, np.append(names, None))
     frames = {"shelters": sh_out, "demand": dem_out, "pairs": (rc.s, rc.t, rc.d, x)}
     if units_w is not None:
         frames["units"] = units_table(units_w, unit_idx, people, al.within_reach, served)
@@ -450,7 +472,7 @@ def shelter_coverage(shelters, demand, *, roads=None, demand_field=None, class_f
     if output_shelters:
         outputs["shelters"] = write_vector(to_working(sh_out, out_crs) if out_crs else sh_out, output_shelters)
     if output_demand:
-        outputs["demand"] = write_vector(to_working(dem_out, out_crs) if out_crs else dem_out, output_demand)
+        outputs["demand"] = write_demand(dem_out, output_demand, out_crs, progress=progress)
     if output_units:
         if "units" not in frames:
             raise parameter_error("OUTPUT_UNITS", "需要先提供统计单元图层 UNITS", "OUTPUT_UNITS needs a UNITS layer",

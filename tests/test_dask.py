@@ -407,6 +407,109 @@ def test_shelters_dask_reports_demand_problems_of_every_tile_together(demo_count
     assert not dispatcher.tasks["reach"]                       # nothing computed
 
 
+def shelter_outputs(demo_county, hazard_tif, folder):
+    return dict(shelters=demo_county["shelters"], demand=demo_county["buildings"], roads=demo_county["roads"],
+                hazard=hazard_tif, units=demo_county["villages"], output_shelters=str(folder / "shelters.gpkg"),
+                output_demand=str(folder / "demand.gpkg"), output_units=str(folder / "units.csv"))
+
+
+def read_layer(path):
+    """(info, frame sorted by source_fid) of a written layer."""
+    import pyogrio
+    info = pyogrio.read_info(path)
+    gdf = pyogrio.read_dataframe(path)
+    return info, gdf.sort_values("source_fid", kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("joiner", ["gdal", "pyogrio"])
+def test_shelters_dask_demand_output_written_per_tile_is_identical(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                                   tmp_path, monkeypatch, joiner):
+    """The per-demand layer built and written by the workers, one part per demand tile, joined by the driver:
+    every attribute and geometry, the field types, geometry type and CRS equal the one-process layer (rows
+    sorted by source_fid: the parts come tile by tile), every number too; the driver never builds the
+    whole frame; the parts folder is gone; the style hook ran on the output, whose .qml sits beside it. The parts
+    are joined by GDAL (osgeo) or, without it, by pyogrio. The driver holds the demand as coordinates; its
+    partitions and units join make points from them 500 at a time."""
+    import sys
+    import pandas as pd
+    from riskmap.risk_plugin.outputs import on_output
+    from riskmap.risk_plugin.parallel.runs import numbers
+    (tmp_path / "a").mkdir()
+    a = run("shelters", None, **shelter_outputs(demo_county, hazard_tif, tmp_path / "a"))
+    from riskmap.risk_plugin.parallel import demand
+    monkeypatch.setattr(demand, "POINTS_CHUNK", 500)          # the driver's points, made from coordinates by chunks
+    built = []
+    if joiner == "pyogrio":
+        monkeypatch.setitem(sys.modules, "osgeo", None)      # import osgeo fails
+
+    def styled(tmp, final):                                  # as processing/styling.py: a .qml beside the file
+        built.append(final)
+        if tmp.endswith(".gpkg"):
+            with open(tmp[:-5] + ".qml", "w") as f:
+                f.write("<qgis/>")
+    with on_output(styled):
+        b = run("shelters", dispatcher, townships=demo_county["townships"],
+                **shelter_outputs(demo_county, hazard_tif, tmp_path / "b"))
+    assert numbers("shelters", a) == numbers("shelters", b)
+    for k in ("population_total", "population_within_reach", "population_served", "population_unserved"):
+        assert a[k] == b[k]
+    ia, fa = read_layer(str(tmp_path / "a" / "demand.gpkg"))
+    ib, fb = read_layer(str(tmp_path / "b" / "demand.gpkg"))
+    for k in ("crs", "geometry_type", "fields", "dtypes", "features", "layer_name", "geometry_name", "fid_column"):
+        assert np.array_equal(ia[k], ib[k]) if k in ("fields", "dtypes") else ia[k] == ib[k], k
+    pd.testing.assert_frame_equal(fa.drop(columns="geometry"), fb.drop(columns="geometry"), check_exact=True)
+    assert (fa.geometry.to_wkb() == fb.geometry.to_wkb()).all()
+    assert dispatcher.tasks["demand_write"] >= 4 and not dispatcher.tasks["demand_frame"]   # several parts
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["demand.gpkg", "demand.qml", "shelters.gpkg",
+                                                                   "shelters.qml", "units.csv"]
+    assert str(tmp_path / "b" / "demand.gpkg") in built
+    assert (tmp_path / "a" / "units.csv").read_bytes() == (tmp_path / "b" / "units.csv").read_bytes()
+    db = b["frames"]["demand"]                                 # lazy: built by the workers when read
+    assert dispatcher.tasks["demand_frame"] >= 4
+    pd.testing.assert_frame_equal(a["frames"]["demand"], db, check_exact=True)
+
+
+def test_shelters_dask_demand_output_other_than_gpkg_is_the_whole_frame(demo_county, hazard_tif, dispatcher,
+                                                                        small_pieces, tmp_path):
+    """A GeoJSON demand output (no reliable append): the rows built by the workers, joined on the driver in the
+    one-process order and written whole: the same bytes as one process."""
+    kw = dict(shelters=demo_county["shelters"], demand=demo_county["buildings"], roads=demo_county["roads"],
+              hazard=hazard_tif, units=demo_county["villages"])
+    run("shelters", None, output_demand=str(tmp_path / "a" / "demand.geojson"), **kw)
+    run("shelters", dispatcher, townships=demo_county["townships"], output_demand=str(tmp_path / "b" / "demand.geojson"),
+        **kw)
+    assert dispatcher.tasks["demand_frame"] >= 4 and not dispatcher.tasks["demand_write"]
+    assert (tmp_path / "a" / "demand.geojson").read_bytes() == (tmp_path / "b" / "demand.geojson").read_bytes()
+
+
+def test_shelters_dask_cancel_or_failure_mid_write_leaves_no_output(demo_county, hazard_tif, dispatcher,
+                                                                    small_pieces, tmp_path, monkeypatch):
+    """A cancel while the workers write their parts, and a failure while the driver appends them: no output
+    file, no part left, no temporary folder (the run's outputs are kept or removed together)."""
+    from riskmap.risk_plugin.errors import Cancelled
+    from riskmap.risk_plugin.outputs import output_transaction
+    from riskmap.risk_plugin.parallel import demand_out
+    from riskmap.risk_plugin.progress import Progress
+    with pytest.raises(Cancelled), output_transaction():
+        run("shelters", dispatcher, townships=demo_county["townships"],
+            progress=Progress(is_canceled=lambda: dispatcher.tasks["demand_write"] > 0),
+            **shelter_outputs(demo_county, hazard_tif, tmp_path / "cancel"))
+    assert dispatcher.tasks["demand_write"] > 0 and not (tmp_path / "cancel").exists()
+    append = demand_out._append
+
+    def fails_on_append(part, tmp, layer, crs, kind, first):
+        if not first:
+            raise OSError("simulated: the disk failed during the append")
+        return append(part, tmp, layer, crs, kind, first)
+    monkeypatch.setattr(demand_out, "_append", fails_on_append)
+    (tmp_path / "fail").mkdir()
+    with pytest.raises(OSError, match="simulated"):
+        run("shelters", dispatcher, townships=demo_county["townships"],
+            **shelter_outputs(demo_county, hazard_tif, tmp_path / "fail"))
+    assert sorted(p.name for p in (tmp_path / "fail").iterdir()) == ["shelters.gpkg"]   # written before, alone
+    assert dispatcher.tasks["demand_write"] >= 4
+
+
 def border_case(tmp_path):
     """Two 1 km townships side by side (border at x = 1000) and one road along y = 500 across both.
     Township A's shelter (x = 350) serves its house at x = 200 but is 550–630 m from its eastern

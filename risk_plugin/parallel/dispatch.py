@@ -8,6 +8,7 @@ results back in the order of the pieces. Dask schedules; nothing here decides wh
 Worker-side state (open rasters, a rebuilt hazard source) is cached per job with :func:`worker_cached`,
 so a worker opens each input once per job however many pieces it runs.
 """
+import contextlib
 import threading
 import time
 import uuid
@@ -17,6 +18,8 @@ import numpy as np
 import shapely
 
 from ..progress import ensure
+
+DRAIN_S = 600.0      # map_stream(drain=True): the longest wait for the tasks in flight after an error
 
 
 class Dispatcher:
@@ -72,10 +75,15 @@ class Dispatcher:
         return out
 
 
-    def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None):
+    def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None, on_result=None, drain=False,
+                   keep=True):
         """:meth:`map` over an iterator of pieces made one by one (``total`` of them, for progress):
         at most ``in_flight`` pieces exist at once, on the driver or on the cluster, so the driver
-        never holds them all. Results in the order of the pieces."""
+        never holds them all. Results in the order of the pieces; ``on_result(i, result)`` is called
+        as each arrives (in any order; an exception there cancels the rest). ``drain``: on error or
+        cancel, the tasks already submitted (at most ``in_flight``) finish before this returns, so
+        nothing they write appears afterwards (the rest is never submitted). ``keep=False``: the results
+        are only given to ``on_result`` (the list returned holds None), so the driver holds none of them."""
         from distributed import as_completed
         progress = ensure(progress)
         it = iter(pieces)
@@ -97,13 +105,19 @@ class Dispatcher:
                 submit_next()
             done = 0
             for fut, result in ac:
-                out[where[fut.key]] = result
+                out[where[fut.key]] = result if keep else None
                 fut.release()
                 held.pop(fut.key).release()
+                if on_result is not None:
+                    on_result(where[fut.key], result)
                 done += 1
                 progress.set(100.0 * done / max(total, 1))
                 submit_next()
         except BaseException:                 # Cancelled, a failed task, Ctrl-C
+            if drain:
+                from distributed import wait
+                with contextlib.suppress(Exception):
+                    wait(list(ac.futures), timeout=DRAIN_S)
             self.client.cancel(list(ac.futures) + list(held.values()))
             raise
         finally:

@@ -7,14 +7,15 @@ A drop-in version of :func:`risk_plugin.shelters.reach` (same arguments, same :c
 Partitions. Every demand unit belongs to exactly one partition: the first township polygon holding it
 (layer order), else the nearest township. A partition's task gets
 
-- its demand units (as geometries, not yet snapped);
+- its demand units (as geometries, not yet snapped; made from the driver's x, y when it holds coordinates);
 - every shelter within R of their extent, R = the largest service distance of a usable shelter,
   with its snap (shelters are few: the driver snaps them all once, every shelter needs its row);
 - the road segments within R + MAX_SNAP of that extent, plus the segments its shelters are snapped
   to, as a sub-graph with the full graph's coordinates and lengths, segments in global order.
 
 The task snaps its demand units to its sub-graph and returns their snaps with its pairs; the driver
-never snaps the demand.
+never snaps the demand. It takes each result as it arrives (the snaps into its arrays, the pairs kept in
+piece order) and drops it, so it never holds every piece's result at once.
 
 Why the snap is the global one. ``RoadNetwork.snap`` picks, among the segments within MAX_SNAP of a
 geometry, the one at the smallest distance, ties to the lowest segment index. Every segment within
@@ -71,6 +72,18 @@ def partition_of(points, polygons, tile_m=TILE_M):
     return np.where(part < 0, 0, part)
 
 
+def partition_of_xy(x, y, polygons, tile_m=TILE_M):
+    """:func:`partition_of` for points given by their (finite) coordinates: the same partitions, the points
+    made a chunk at a time (a point's own centroid is itself)."""
+    from .demand import in_chunks
+    if polygons is None or not len(polygons):
+        if not len(x):
+            return np.zeros(0, np.int64)
+        key = np.floor(np.column_stack([x, y]) / tile_m).astype(np.int64)
+        return np.unique(key, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+    return in_chunks(partition_of, x, y, polygons, tile_m)
+
+
 def _grow(bounds, by):
     x0, y0, x1, y1 = bounds
     return shapely.box(x0 - by, y0 - by, x1 + by, y1 + by)
@@ -97,11 +110,12 @@ def _pairs_euclidean(piece):
     return euclidean_pairs(src.array, tgt.array, limits)
 
 
-def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
+def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M, demand_xy=None):
     """A :func:`risk_plugin.shelters.reach` partitioned by ``partitions`` (polygons in the working CRS,
     townships for example; None: square tiles of ``tile_m``) with tasks on ``dispatcher``.
     ``buffer_m`` replaces the automatic buffer R (the largest service distance); it exists to show what
-    a too small buffer loses."""
+    a too small buffer loses. ``demand_xy()``: the demand's (x, y) arrays when the driver holds coordinates
+    instead of points (:mod:`.demand`); each piece's points are then made from them."""
     partitions = None if partitions is None else np.asarray(partitions, dtype=object)
 
     def reach(shelter_pts, limits, demand_pts, network=None, max_snap=D.MAX_SNAP, usable=None, progress=None):
@@ -112,7 +126,16 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
         if usable is not None:
             limits[~np.asarray(usable, bool)] = -1.0
         n_s, n_t = len(shelter_pts), len(demand_pts)
-        part = partition_of(demand_pts, partitions, tile_m)
+        xy = demand_xy() if demand_xy is not None else None
+        if xy is not None and len(xy[0]) == n_t:
+            x, y = xy
+            part = partition_of_xy(x, y, partitions, tile_m)
+            points = lambda i: shapely.points(x[i], y[i])                               # noqa: E731
+            extent = lambda i: np.array([x[i].min(), y[i].min(), x[i].max(), y[i].max()])  # noqa: E731
+        else:
+            part = partition_of(demand_pts, partitions, tile_m)
+            points = lambda i: demand_pts[i]                                             # noqa: E731
+            extent = lambda i: shapely.total_bounds(demand_pts[i])                       # noqa: E731
         live = limits > 0
         R = float(limits[live].max()) if live.any() else 0.0
         halo = R if buffer_m is None else float(buffer_m)
@@ -132,7 +155,7 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
             """One partition's piece at a time (the driver holds a few, not all)."""
             for p in parts:
                 t_idx = order[bounds_of[p]:bounds_of[p + 1]]
-                bounds = shapely.total_bounds(demand_pts[t_idx])
+                bounds = extent(t_idx)
                 if not np.all(np.isfinite(bounds)):
                     continue                                 # only empty geometries: not snapped, nothing to reach
                 s_idx = np.sort(s_tree.query(_grow(bounds, halo))) if live.any() else np.zeros(0, np.int64)
@@ -140,7 +163,7 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
                 if network is None:
                     if len(s_idx):
                         index.append((s_idx, t_idx, None))
-                        yield Geometries(shelter_pts[s_idx]), Geometries(demand_pts[t_idx]), limits[s_idx]
+                        yield Geometries(shelter_pts[s_idx]), Geometries(points(t_idx)), limits[s_idx]
                     continue
                 # the demand's snap needs the segments within max_snap of the extent, the walks those within halo
                 segs = network.segments_near(_grow(bounds, max(halo, 0.0) + max_snap))
@@ -155,24 +178,31 @@ def make_reach(dispatcher, partitions=None, buffer_m=None, tile_m=TILE_M):
                 index.append((s_idx, t_idx, segs))
                 yield (network.xy[nodes], node_lut[network.seg_u[segs]], node_lut[network.seg_v[segs]],
                        network.seg_len[segs], network.seg_feature[segs], _sub_snap(ssnap, s_idx, seg_lut),
-                       Geometries(demand_pts[t_idx]), limits[s_idx], float(max_snap))
+                       Geometries(points(t_idx)), limits[s_idx], float(max_snap))
+
+        pairs = {}
+
+        def take(i, r):
+            """A piece's result as it arrives: its pairs in global indices; its demand snaps straight into
+            tsnap (global segments); the piece's index and the result itself are then dropped."""
+            si, ti, segs = index[i]
+            pairs[i] = (si[r[0]], ti[r[1]], r[2])
+            if network is not None:
+                ts = r[3]
+                tsnap.ok[ti], tsnap.offset[ti], tsnap.distance[ti] = ts.ok, ts.offset, ts.distance
+                tsnap.x[ti], tsnap.y[ti] = ts.x, ts.y
+                tsnap.segment[ti] = np.where(ts.ok, segs[np.clip(ts.segment, 0, None)], -1)
+            index[i] = None
 
         kernel = _pairs_euclidean if network is None else _pairs_network
-        results = dispatcher.map_stream("reach", kernel, pieces(), len(parts), IN_FLIGHT * dispatcher.n_workers,
-                                        progress=progress.sub(15, 100))
-        s = [si[r[0]] for (si, _, _), r in zip(index, results)]
-        t = [ti[r[1]] for (_, ti, _), r in zip(index, results)]
-        d = [r[2] for r in results]
-        s = np.concatenate(s).astype(np.int64) if s else np.zeros(0, np.int64)
-        t = np.concatenate(t).astype(np.int64) if t else np.zeros(0, np.int64)
-        d = np.concatenate(d).astype(float) if d else np.zeros(0)
+        dispatcher.map_stream("reach", kernel, pieces(), len(parts), IN_FLIGHT * dispatcher.n_workers,
+                              progress=progress.sub(15, 100), on_result=take, keep=False)
+        got = [pairs[i] for i in sorted(pairs)]                # the pairs in piece order, as before
+        s = np.concatenate([g[0] for g in got]).astype(np.int64) if got else np.zeros(0, np.int64)
+        t = np.concatenate([g[1] for g in got]).astype(np.int64) if got else np.zeros(0, np.int64)
+        d = np.concatenate([g[2] for g in got]).astype(float) if got else np.zeros(0)
         if network is None:
             return _shelters.Reach(s, t, d, None, None, np.zeros(n_s, np.int64), np.zeros(n_t, np.int64))
-        for (_, ti, segs), r in zip(index, results):          # the workers' demand snaps, in global segments
-            ts = r[3]
-            tsnap.ok[ti], tsnap.offset[ti], tsnap.distance[ti] = ts.ok, ts.offset, ts.distance
-            tsnap.x[ti], tsnap.y[ti] = ts.x, ts.y
-            tsnap.segment[ti] = np.where(ts.ok, segs[np.clip(ts.segment, 0, None)], -1)
         return _shelters.Reach(s, t, d, ssnap, tsnap, network.component_of(ssnap), network.component_of(tsnap))
 
     return reach

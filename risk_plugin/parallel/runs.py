@@ -18,7 +18,9 @@ shelters        risk_plugin.shelter_run.shelter_coverage              demand lay
                                                                       tile (parallel/demand); demand
                                                                       snapping and walking pairs per
                                                                       township + buffer; allocation
-                                                                      per batch of reach components
+                                                                      per batch of reach components;
+                                                                      the per-demand output built and
+                                                                      written per tile (demand_out)
 =============== ===================================================== ===================================
 
 The result is the entry point's own result, bit-identical to the local run except where a module
@@ -117,10 +119,11 @@ def _shelters(dispatcher, townships=None, buffer_m=None, tile_m=None, **kwargs):
     from ..shelter_run import shelter_coverage
     if dispatcher is None:
         return shelter_coverage(**kwargs)
-    from .demand import make_load_demand
+    from .demand import in_chunks, make_load_demand
+    from .demand_out import LazyFrames, make_demand_output
     from .reach import TILE_M, make_reach
-    load = shelter_run.load_demand
-    demand = (shelter_run, "load_demand", load, make_load_demand(dispatcher, load))
+    load, state = shelter_run.load_demand, {}
+    demand = (shelter_run, "load_demand", load, make_load_demand(dispatcher, load, state))
     try:
         work = kwargs.get("working_crs_") or _shelter_working_crs(kwargs)
         parts = _partition_polygons(townships, work) if townships else None
@@ -128,13 +131,27 @@ def _shelters(dispatcher, townships=None, buffer_m=None, tile_m=None, **kwargs):
         with swapped(demand):
             return shelter_coverage(**kwargs)     # the engine reports every input problem at once
     kwargs["working_crs_"] = work             # partitions and points in one CRS, by construction
-    reach = make_reach(dispatcher, parts, buffer_m, tile_m or TILE_M)
+    state["work"] = work                      # the workers give the demand's coordinates in it
+    reach = make_reach(dispatcher, parts, buffer_m, tile_m or TILE_M, demand_xy=lambda: state.get("xy"))
+    join = shelter_run._units_join
+
+    def units_join(units, pts):               # from the coordinates, a chunk of points at a time
+        xy = state.get("xy")
+        if units is None or xy is None or len(xy[0]) != len(pts):
+            return join(units, pts)
+        return in_chunks(lambda p: join(units, p), *xy)
 
     def allocate(s, t, d, people, cap, rule=S.D.ALLOCATION):
         return S.allocate_by_component(s, t, d, people, cap, rule,
                                        mapper=lambda fn, pieces: dispatcher.map("allocate", fn, pieces))
-    with swapped((S, "reach", None, reach), (S, "allocate", None, allocate), demand):
-        return shelter_coverage(**kwargs)
+    frame, write = make_demand_output(dispatcher, state, shelter_run.demand_frame, shelter_run.write_demand)
+    with swapped((S, "reach", None, reach), (S, "allocate", None, allocate), demand,
+                 (shelter_run, "demand_frame", shelter_run.demand_frame, frame),
+                 (shelter_run, "write_demand", shelter_run.write_demand, write),
+                 (shelter_run, "_units_join", join, units_join)):
+        result = shelter_coverage(**kwargs)
+    result["frames"] = LazyFrames(result["frames"])     # the demand frame, built by the workers when read
+    return result
 
 
 def _shelter_working_crs(kw):

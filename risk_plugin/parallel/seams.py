@@ -4,7 +4,8 @@ The engine's entry points (run_exposure, run_fourcolor, landslide_susceptibility
 call their heavy kernels through module attributes: ``exposure.population_by_unit``,
 ``exposure.feature_classes``, ``exposure.assign_units``, ``exposure.load_used_fields``,
 ``exposure.count_buildings``, ``exposure.count_facilities``, ``grid._Job``, ``shelters.reach``,
-``shelters.allocate`` and ``shelter_run.load_demand``.
+``shelters.allocate``, ``shelter_run.load_demand``, ``shelter_run.demand_frame`` and
+``shelter_run.write_demand``.
 :func:`swapped` puts result-identical Dask versions there and restores the originals afterwards,
 so validation, tables and outputs stay the engine's own code, with one source of truth.
 
