@@ -382,14 +382,12 @@ def grade_frame(sup, people, bld, facilities, area_cls, extra_mean, towns, suppo
                          g["facility_min"], extra_mean, g["vulnerability_raise"])
     level = res["level"]
     zh, en, color = level_label_arrays()
-    tcode = np.array([""] * n, dtype=object)
-    tname = np.array([""] * n, dtype=object)
     if towns is not None:
-        has = sup["town"].to_numpy() >= 0
-        tcode[has] = towns["code"].astype(str).to_numpy()[sup["town"].to_numpy()[has]] if "code" in towns else ""
-        tname[has] = towns["name"].astype(str).to_numpy()[sup["town"].to_numpy()[has]]
-    elif "parent_code" in sup.columns:
-        tcode = sup["parent_code"].fillna("").astype(str).to_numpy()
+        tcode, tname = township_labels(sup["town"].to_numpy(), towns)
+    else:
+        tcode, tname = township_labels(np.full(n, -1), None)
+        if "parent_code" in sup.columns:
+            tcode = sup["parent_code"].fillna("").astype(str).to_numpy()
     data = {
         "risk_level": level, "risk_zh": zh[level], "risk_en": en[level], "color": color[level],
         "hazard_class": res["hazard_class"], "exposure_class": res["exposure_class"], "max_hazard_class": res["max_class"],
@@ -411,6 +409,18 @@ def grade_frame(sup, people, bld, facilities, area_cls, extra_mean, towns, suppo
         data["grid_row"], data["grid_col"] = sup["row"].to_numpy(), sup["col"].to_numpy()
     out = gpd.GeoDataFrame(data, geometry=list(sup.geometry.values), crs=crs)
     return out, res, people, area_km2
+
+
+def township_labels(town, towns):
+    """(code, name) object arrays of each support's township (``town``: index into ``towns``, -1 none: "")."""
+    n = len(town)
+    tcode = np.array([""] * n, dtype=object)
+    tname = np.array([""] * n, dtype=object)
+    if towns is not None:
+        has = town >= 0
+        tcode[has] = towns["code"].astype(str).to_numpy()[town[has]] if "code" in towns else ""
+        tname[has] = towns["name"].astype(str).to_numpy()[town[has]]
+    return tcode, tname
 
 
 def _finish(frame, towns, level, people, buildings, area_km2, write, output_table, progress, layer, levels):

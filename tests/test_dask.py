@@ -269,21 +269,103 @@ def test_dask_driver_never_reads_buildings_or_facilities_whole(demo_county, haza
 
 
 # --------------------------------------------------------------------------------------- four-color
+@pytest.fixture
+def small_strips(monkeypatch):
+    """Grid strips of about 500 cells (6 rows of the demo county's 80 columns: 14 strips)."""
+    from riskmap.risk_plugin.parallel import grid_strips
+    monkeypatch.setattr(grid_strips, "STRIP_CELLS", 500)
+
+
+def read_layer(path):
+    import pyogrio
+    return pyogrio.read_dataframe(path)
+
+
+def assert_layers_identical(a, b):
+    """Every attribute, bit for bit, and every geometry's WKB, in the same order."""
+    import shapely
+    assert list(a.columns) == list(b.columns)
+    assert_frames_identical(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert (shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)).all()
+
+
 @pytest.mark.parametrize("support", ["grid", "units"])
-def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, small_pieces, tmp_path, support):
-    """Risk level of every 100 m grid piece (or village) and the township × level table identical."""
+def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, small_pieces, small_strips, tmp_path,
+                                     support):
+    """Risk level of every 100 m grid piece (or village) and the township × level table identical; on the
+    grid the workers build, count, grade and write the pieces in strips (14 here, each population block
+    met by several), and the joined output layer is the one-process layer, piece for piece."""
     kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
               facilities=demo_county["facilities"], townships=demo_county["townships"], support=support)
     if support == "units":
         kw["units"] = demo_county["villages"]
     a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
     b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
-    assert_frames_identical(a["layer"].drop(columns="geometry"), b["layer"].drop(columns="geometry"))
-    assert a["layer"].geometry.geom_equals_exact(b["layer"].geometry, tolerance=0).all()
     assert_frames_identical(a["table"], b["table"])
     assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
     assert set(a["layer"]["risk_level"]) >= {1, 4}        # the map has red and blue
-    assert dispatcher.tasks["population"] > 1 and dispatcher.tasks["features_count"] > 1
+    if support == "units":
+        assert_frames_identical(a["layer"].drop(columns="geometry"), b["layer"].drop(columns="geometry"))
+        assert dispatcher.tasks["population"] > 1 and dispatcher.tasks["features_count"] > 1
+    else:
+        assert b["layer"] is None                          # the layer is only in the output file
+        assert dispatcher.tasks["grid_strips"] >= 4 and dispatcher.tasks["feature_points"] > 1
+        assert not dispatcher.tasks["population"]          # people counted inside the strips
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "b.gpkg"]   # no part left
+
+
+def test_fourcolor_grid_strips_vulnerability_and_table_only(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                            small_strips, tmp_path):
+    """With a vulnerability raster (sampled per strip) and without an output layer: the same numbers and table."""
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
+              townships=demo_county["townships"], vulnerability=hazard_tif, vulnerability_raise=0.5)
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
+    assert read_layer(tmp_path / "b.gpkg")["raised_by_vulnerability"].any()
+    c = run("fourcolor", dispatcher, output_table=str(tmp_path / "c.csv"), **kw)
+    assert_frames_identical(a["table"], c["table"])
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in c.items() if k.isupper()}
+
+
+def test_fourcolor_dask_driver_never_builds_the_whole_grid(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                           small_strips, tmp_path, monkeypatch):
+    """In the driver process grid_support over the whole extent raises (the workers build their strips'
+    rows): the grid run on Dask still gives the one-process numbers."""
+    from riskmap.risk_plugin import fourcolor
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
+              facilities=demo_county["facilities"], townships=demo_county["townships"])
+    a = run("fourcolor", None, **kw)
+    whole = fourcolor.grid_support
+
+    def guarded(*args, rows=None, **kwargs):
+        assert rows is not None, "the driver built the whole grid"
+        return whole(*args, rows=rows, **kwargs)
+    monkeypatch.setattr(fourcolor, "grid_support", guarded)
+    with pytest.raises(AssertionError, match="the driver built"):     # the guard works
+        run("fourcolor", None, **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+
+
+@pytest.mark.parametrize("when", ["strips", "join"])
+def test_fourcolor_grid_cancel_leaves_no_file(demo_county, hazard_tif, dispatcher, small_pieces, small_strips,
+                                              tmp_path, when):
+    """A cancel while the strips run, or while the parts are being joined: Cancelled, and no output, no
+    part and no temporary folder is left."""
+    from riskmap.risk_plugin.errors import Cancelled
+    from riskmap.risk_plugin.progress import Progress
+    if when == "strips":
+        stop = lambda: dispatcher.tasks["grid_strips"] > 0          # noqa: E731
+    else:
+        stop = lambda: any(tmp_path.glob(".riskmap-tmp-*/*.gpkg"))  # noqa: E731 - the first part appended
+    with pytest.raises(Cancelled):
+        run("fourcolor", dispatcher, hazard=hazard_tif, population=demo_county["population"],
+            buildings=demo_county["buildings"], townships=demo_county["townships"],
+            output=str(tmp_path / "f.gpkg"), output_table=str(tmp_path / "f.csv"), progress=Progress(is_canceled=stop))
+    assert not list(tmp_path.iterdir())
 
 
 # --------------------------------------------------------------------------------------- shelters

@@ -72,10 +72,10 @@ class Dispatcher:
         return out
 
 
-    def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None):
+    def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None, args=()):
         """:meth:`map` over an iterator of pieces made one by one (``total`` of them, for progress):
         at most ``in_flight`` pieces exist at once, on the driver or on the cluster, so the driver
-        never holds them all. Results in the order of the pieces."""
+        never holds them all. ``fn(piece, *args)``; results in the order of the pieces."""
         from distributed import as_completed
         progress = ensure(progress)
         it = iter(pieces)
@@ -88,7 +88,7 @@ class Dispatcher:
             if piece is None:
                 return
             h = self.client.scatter([piece], hash=False)[0]     # a list: one future for the whole piece
-            f = self.submit(kernel, fn, h)
+            f = self.submit(kernel, fn, h, *args)
             where[f.key], held[f.key] = len(out), h
             out.append(None)
             ac.add(f)
