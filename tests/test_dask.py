@@ -350,6 +350,30 @@ def test_fourcolor_dask_driver_never_builds_the_whole_grid(demo_county, hazard_t
     assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
 
 
+def test_fourcolor_grid_strips_centroids_on_grid_lines(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                      small_strips, tmp_path):
+    """Buildings (points) on every grid node and in the middle of every grid edge, so on every strip's edges:
+    each goes to the first piece it touches, as in one process, and is counted once."""
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.fourcolor import grid_shape
+    towns = gpd.read_file(demo_county["townships"])
+    x0, y1, nx, ny = grid_shape(towns.total_bounds, 100.0)
+    c, r = np.meshgrid(np.arange(0, nx + 1, 0.5), np.arange(0, ny + 1, 0.5))
+    on_line = (c % 1 == 0) | (r % 1 == 0)
+    pts = shapely.points(x0 + 100.0 * c[on_line], y1 - 100.0 * r[on_line])
+    gpd.GeoDataFrame({"residents": np.ones(len(pts))}, geometry=pts, crs=towns.crs).to_file(tmp_path / "nodes.gpkg")
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=str(tmp_path / "nodes.gpkg"),
+              townships=demo_county["townships"])
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
+    inside = shapely.intersects(shapely.union_all(towns.geometry.values), pts).sum()
+    assert sum(b[f"BUILDINGS_LEVEL_{lv}"] for lv in range(1, 5)) == inside      # each once
+    assert dispatcher.tasks["grid_strips"] >= 4
+
+
 @pytest.mark.parametrize("when", ["strips", "join"])
 def test_fourcolor_grid_cancel_leaves_no_file(demo_county, hazard_tif, dispatcher, small_pieces, small_strips,
                                               tmp_path, when):
