@@ -14,15 +14,18 @@ Buildings and facilities: each is classified once, where it is read (per tile on
 its centroid (x, y), class and facility type are kept: 17 bytes a feature. A strip gets the centroids
 of its rows and of the rows next to them.
 
-A strip (worker) builds the pieces of its rows and of the row above (the halo), then
+A strip (worker) builds the pieces of its rows and of the rows just above and below (the halos), then
 
-- people: for every population block (:func:`risk_plugin.zonal._blocks`, in block order) meeting its
-  pieces, runs the unchanged zonal kernel on that block cut at the bottom and right to the strip's
-  rows and columns (+ 1 cell), with the strip's pieces only. The cut keeps the block's top-left
-  corner, so the sub-cell grid, its transform and every cell's hazard class, label and weight are the
-  one-process block's; a piece's people are the bincount of its cells in row-major order, the same
-  sum in the same order, added block after block from zero as there: bit-identical;
-- buildings and facilities: each centroid goes to the first piece in order it touches among halo +
+- people: for every population block (:func:`risk_plugin.zonal._blocks`, in block order) meeting those
+  pieces, runs the unchanged zonal kernel on that block cut at the bottom and right below and right of
+  them (+ 1 cell), with those pieces only. The cut keeps the block's top-left corner, so the sub-cell
+  grid, its transform and every cell's hazard class (or vulnerability value) are the one-process
+  block's, and a piece is clipped only by the block's own edges. A cell goes to the last piece burnt
+  that claims its centre; the claimants of a cell in the strip's rows are pieces of its row or the rows
+  next to it, all burnt here in the one-process order, so every cell's label is the one-process label.
+  A piece's people are the bincount of its cells in row-major order (the same sum in the same order),
+  added block after block from zero as there: bit-identical. The strip keeps its own rows' pieces;
+- buildings and facilities: each centroid goes to the first piece in order it touches among halo and
   own pieces (the one-process rule: a centroid on the edge with the row above goes to that row, which
   the strip above owns); the strip keeps those in its own rows;
 - grades its pieces (:func:`risk_plugin.fourcolor.grade_frame`, the one-process code), reprojects them
