@@ -315,16 +315,26 @@ def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, small_
         assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "b.gpkg"]   # no part left
 
 
-def test_fourcolor_grid_strips_vulnerability_and_table_only(demo_county, hazard_tif, dispatcher, small_pieces,
-                                                            small_strips, tmp_path):
-    """With a vulnerability raster (sampled per strip) and without an output layer: the same numbers and table."""
-    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
-              townships=demo_county["townships"], vulnerability=hazard_tif, vulnerability_raise=0.5)
+@pytest.mark.parametrize("case", ["vulnerability", "hazard_polygons"])
+def test_fourcolor_grid_strips_other_inputs(demo_county, hazard_tif, dispatcher, small_pieces, small_strips, tmp_path,
+                                            case):
+    """A vulnerability raster (sampled per strip), or hazard polygons (burnt per strip), and a run without an
+    output layer: the same numbers, layer and table."""
+    kw = dict(population=demo_county["population"], buildings=demo_county["buildings"],
+              townships=demo_county["townships"])
+    if case == "vulnerability":
+        kw.update(hazard=hazard_tif, vulnerability=hazard_tif, vulnerability_raise=0.5)
+    else:
+        kw.update(hazard=demo_county["flood_zones"], hazard_field="重现期", hazard_mapping="10=4; 50=3; 100=2")
     a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
     b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
     assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
     assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
-    assert read_layer(tmp_path / "b.gpkg")["raised_by_vulnerability"].any()
+    if case == "vulnerability":
+        assert read_layer(tmp_path / "b.gpkg")["raised_by_vulnerability"].any()
+    else:
+        assert set(a["layer"]["max_hazard_class"]) >= {0, 2, 4}
+    assert dispatcher.tasks["grid_strips"] >= 4
     c = run("fourcolor", dispatcher, output_table=str(tmp_path / "c.csv"), **kw)
     assert_frames_identical(a["table"], c["table"])
     assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in c.items() if k.isupper()}
