@@ -21,6 +21,11 @@ How a support (grid cell or village) gets its level:
    VULNERABILITY_RAISE.
 
 Colours and labels come from styles/classes.json 'risk_levels'.
+
+Grid pieces are ordered by (row, column, township, part), so the pieces of consecutive row ranges
+(``grid_support(rows=…)``) concatenate to the whole grid's: on Dask the workers build, count, grade
+and write the grid in strips of rows (:func:`split_grid`, :mod:`risk_plugin.parallel.grid_strips`)
+with the steps below (:func:`grade_frame`, :func:`township_labels`); results are bit-identical.
 """
 from dataclasses import dataclass
 
