@@ -340,6 +340,38 @@ def test_fourcolor_grid_strips_other_inputs(demo_county, hazard_tif, dispatcher,
     assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in c.items() if k.isupper()}
 
 
+@pytest.fixture
+def population_in_degrees(demo_county, tmp_path):
+    """The demo population (people per km²) warped to EPSG:4326: its cells are no longer the grid's."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    with rasterio.open(demo_county["population"]) as src:
+        t, w, h = calculate_default_transform(src.crs, "EPSG:4326", src.width, src.height, *src.bounds)
+        prof = src.profile | {"crs": "EPSG:4326", "transform": t, "width": w, "height": h, "dtype": "float64",
+                              "nodata": None}
+        out = np.zeros((h, w))
+        reproject(src.read(1).astype(float) / (src.res[0] * src.res[1] / 1e6), out, src_transform=src.transform,
+                  src_crs=src.crs, dst_transform=t, dst_crs="EPSG:4326", resampling=Resampling.nearest)
+    path = tmp_path / "pop_degrees.tif"
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(out, 1)
+    return str(path)
+
+
+def test_fourcolor_grid_strips_population_in_another_crs(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                         small_strips, population_in_degrees, tmp_path):
+    """A population raster in degrees (the pieces are reprojected to it, cells no longer aligned with the grid):
+    the strips still give the one-process numbers and layer."""
+    kw = dict(hazard=hazard_tif, population=population_in_degrees, population_unit="per_km2",
+              buildings=demo_county["buildings"], townships=demo_county["townships"])
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert a["PEOPLE_LEVEL_4"] > 0
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
+    assert dispatcher.tasks["grid_strips"] >= 4
+
+
 def test_fourcolor_dask_driver_never_builds_the_whole_grid(demo_county, hazard_tif, dispatcher, small_pieces,
                                                            small_strips, tmp_path, monkeypatch):
     """In the driver process grid_support over the whole extent raises (the workers build their strips'
