@@ -374,10 +374,11 @@ def make_split_grid(dispatcher):
                            "part": str(folder / f"part_{i:05d}.parquet") if folder else None}
             res = dispatcher.map_stream("grid_strips", _strip, pieces(), len(strips), 2 * dispatcher.n_workers,
                                         progress=progress.sub(10, 85), args=(shared,))
-            out = StripResult(res)
+            parts, out = [r["part"] for r in res], StripResult(res)
+            del res                                   # the strips' arrays are in ``out`` now
             if job.output:
                 progress.info(f"合并写出 {out.n} 个图斑 / joining {out.n} supports into the output")
-                _join([r["part"] for r in res], job.output, job, progress.sub(85, 99))
+                _join(parts, job.output, job, progress.sub(85, 99))
             return out
         finally:
             if folder is not None:
