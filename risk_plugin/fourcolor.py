@@ -21,7 +21,14 @@ How a support (grid cell or village) gets its level:
    VULNERABILITY_RAISE.
 
 Colours and labels come from styles/classes.json 'risk_levels'.
+
+Grid pieces are ordered by (row, column, township, part), so the pieces of consecutive row ranges
+(``grid_support(rows=…)``) concatenate to the whole grid's: on Dask the workers build, count, grade
+and write the grid in strips of rows (:func:`split_grid`, :mod:`risk_plugin.parallel.grid_strips`)
+with the steps below (:func:`grade_frame`, :func:`township_labels`); results are bit-identical.
 """
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -137,18 +144,29 @@ def support_levels(people, buildings, facilities, area_cls, area_km2, matrix=Non
 # --------------------------------------------------------------------------------------------------
 # supports
 # --------------------------------------------------------------------------------------------------
-def grid_support(bounds, cell_size, crs, townships=None):
-    """Grid cells of ``cell_size`` over ``bounds`` (aligned to multiples of the cell), clipped to the
-    townships when given (each piece in one township). Returns a GeoDataFrame with row, col, code,
-    name and town (index into townships, -1 without)."""
-    import geopandas as gpd
+def grid_shape(bounds, cell_size):
+    """(x0, y1, nx, ny): the grid over ``bounds``, aligned to multiples of the cell (x0 left, y1 top);
+    at most 5 M cells."""
     x0 = np.floor(bounds[0] / cell_size) * cell_size
     y1 = np.ceil(bounds[3] / cell_size) * cell_size
     nx = int(np.ceil((bounds[2] - x0) / cell_size))
     ny = int(np.ceil((y1 - bounds[1]) / cell_size))
     if nx * ny > 5_000_000:
         raise parameter_error("CELL_SIZE", f"网格过多 ({nx}×{ny}), 请加大网格", f"too many grid cells ({nx}×{ny}); use a larger CELL_SIZE")
-    r, c = np.divmod(np.arange(nx * ny), nx)
+    return x0, y1, nx, ny
+
+
+def grid_support(bounds, cell_size, crs, townships=None, rows=None):
+    """Grid cells of ``cell_size`` over ``bounds`` (aligned to multiples of the cell), clipped to the
+    townships when given (each piece in one township). Returns a GeoDataFrame with row, col, code,
+    name and town (index into townships, -1 without), ordered by (row, col, town, part).
+
+    ``rows`` = (r0, r1): only the grid rows r0 ≤ row < r1 of the whole grid (same numbering, same
+    pieces), so the pieces of consecutive row ranges, concatenated, are the whole grid's."""
+    import geopandas as gpd
+    x0, y1, nx, ny = grid_shape(bounds, cell_size)
+    r_lo, r_hi = (0, ny) if rows is None else (max(int(rows[0]), 0), min(int(rows[1]), ny))
+    r, c = np.divmod(np.arange(r_lo * nx, max(r_hi, r_lo) * nx), nx)
     cells = shapely.box(x0 + c * cell_size, y1 - (r + 1) * cell_size, x0 + (c + 1) * cell_size, y1 - r * cell_size)
     town = np.full(len(cells), -1, np.int64)
     if townships is not None and len(townships):
@@ -160,9 +178,12 @@ def grid_support(bounds, cell_size, crs, townships=None):
         pieces[~inside] = shapely.intersection(cells[ci][~inside], tg[ti][~inside])
         pieces = shapely.get_parts(pieces, return_index=True)
         geoms, src = pieces
+        part = np.arange(len(src)) - np.searchsorted(src, src)   # get_parts keeps a geometry's parts together, in order
         poly = (shapely.get_type_id(geoms) == 3) & (shapely.area(geoms) > 1e-6 * cell_size ** 2)
-        geoms, src = geoms[poly], src[poly]
+        geoms, src, part = geoms[poly], src[poly], part[poly]
         cells, r, c, town = geoms, r[ci][src], c[ci][src], ti[src]
+        order = np.lexsort((part, town, c, r))                   # the canonical order, whatever the tree's
+        cells, r, c, town = cells[order], r[order], c[order], town[order]
     gdf = gpd.GeoDataFrame({"row": r, "col": c, "town": town}, geometry=cells, crs=crs)
     gdf["code"] = gdf["row"].astype(str) + "_" + gdf["col"].astype(str)
     gdf["name"] = gdf["code"]
@@ -270,64 +291,120 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
         from .io import layer_name
         check_rasters([RasterInput("vulnerability", vulnerability, "hazard_classes",
                                    label=f"VULNERABILITY {layer_name(vulnerability)}")])
+    grading = {"matrix": m, "people_breaks": pb, "building_breaks": bb, "facility_min": int(facility_min),
+               "vulnerability_raise": vulnerability_raise}
+    split = None
     try:
         wcrs = inp.work_crs
         towns = to_working(inp.units[0], wcrs) if townships else None
+        sub = max_cell_m
+        if not sub:
+            sub = inp.hazard.native_cell_m() if inp.hazard is not None and inp.hazard.is_raster else D.POLYGON_SUBCELL_M
+            if support == "grid":
+                sub = min(sub, float(cell_size) / D.GRID_SUBCELLS_PER_SIDE)
         if support == "grid":
             if towns is not None:
                 bounds = towns.total_bounds
             else:
                 from .exposure import _whole_area
                 bounds = _whole_area(inp, wcrs).total_bounds
-            sup = grid_support(bounds, float(cell_size), wcrs, towns)
-            progress.info(f"网格 / grid: {len(sup)} 个图斑 / pieces of {float(cell_size):g} m")
+            split = split_grid(GridJob(inp, towns, bounds, float(cell_size), sub, cell_rule, building_rule,
+                                       vulnerability, grading, output, output_crs or _input_crs(townships, units, support, inp)),
+                               progress)
+            if split is None:
+                sup = grid_support(bounds, float(cell_size), wcrs, towns)
+                progress.info(f"网格 / grid: {len(sup)} 个图斑 / pieces of {float(cell_size):g} m")
         else:
             sup = to_working(inp.units[-1], wcrs).reset_index(drop=True)
             sup["town"] = town_of_units(sup, towns)
-        sub = max_cell_m
-        if not sub:
-            sub = inp.hazard.native_cell_m() if inp.hazard is not None and inp.hazard.is_raster else D.POLYGON_SUBCELL_M
-            if support == "grid":
-                sub = min(sub, float(cell_size) / D.GRID_SUBCELLS_PER_SIDE)
-        inp.units, inp.unit_labels = [sup], ["support"]
-        counts = count_exposure(inp, cell_rule, building_rule, sub, need_area=True, extra=vulnerability,
-                                progress=progress.sub(0, 85))
+        if split is None:
+            inp.units, inp.unit_labels = [sup], ["support"]
+            counts = count_exposure(inp, cell_rule, building_rule, sub, need_area=True, extra=vulnerability,
+                                    progress=progress.sub(0, 85))
     finally:
         inp.close()
+    if split is not None:       # built, counted, graded and written elsewhere (risk_plugin.parallel.grid_strips)
+        progress.info(f"网格 / grid: {split.n} 个图斑 / pieces of {float(cell_size):g} m")
+        return _finish(split.table_frame(towns), towns, split.level, split.people, split.buildings, split.area_km2,
+                       None, output_table, progress, None, split.levels)
     lc = counts.levels[0]
     n = len(sup)
-    people = lc.people[1:]
-    bld = lc.buildings[1:] if lc.buildings is not None else np.zeros((n, N_CLASSES))
-    fac = sum(lc.facilities.values())[1:] if lc.facilities is not None else np.zeros((n, N_CLASSES))
-    area_cls = lc.area[1:]
-    area_km2 = shapely.area(np.asarray(sup.geometry.values, dtype=object)) / 1e6
-    vul = lc.extra_mean[1:] if lc.extra_mean is not None else None
-    res = support_levels(people, bld, fac, area_cls, area_km2, m, pb, bb, int(facility_min), vul, vulnerability_raise)
+    out, res, people, area_km2 = grade_frame(sup, lc.people[1:], lc.buildings[1:] if lc.buildings is not None else None,
+                                             {t: a[1:] for t, a in lc.facilities.items()} if lc.facilities is not None else None,
+                                             lc.area[1:], lc.extra_mean[1:] if lc.extra_mean is not None else None,
+                                             towns, support, wcrs, grading)
     progress.set(90)
+    target = output_crs or _input_crs(townships, units, support, inp)
 
+    def write(progress):
+        progress.info(f"写出 {n} 个图斑 / writing {n} supports")
+        final = out.to_crs(target)
+        progress.set(93)
+        write_vector(final, output, progress=progress.sub(93, 99))
+    return _finish(out, towns, res["level"], people, out["buildings"].to_numpy(), area_km2,
+                   write if output else None, output_table, progress, out, res)
+
+
+# --------------------------------------------------------------------------------------------------
+# the steps of a run, shared with the Dask grid strips (risk_plugin.parallel.grid_strips)
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class GridJob:
+    """What a grid run needs past validation: inputs (open), working-CRS townships, the grid, the
+    counting rules, the grading parameters (``support_levels`` keywords), the output and its CRS."""
+    inp: object
+    towns: object
+    bounds: tuple
+    cell_size: float
+    max_cell_m: float
+    cell_rule: str
+    building_rule: str
+    vulnerability: object
+    grading: dict
+    output: object
+    target_crs: object
+
+
+def split_grid(job, progress):
+    """The grid support built, counted, graded and written elsewhere. In one process: None (the grid
+    is built whole below). :mod:`risk_plugin.parallel.grid_strips` puts its Dask version here, which
+    returns an object with n, level, people, buildings, area_km2, levels and table_frame(towns)."""
+    return None
+
+
+def grade_frame(sup, people, bld, facilities, area_cls, extra_mean, towns, support, crs, grading):
+    """Grade the supports ``sup`` and build the output layer's frame (in ``crs``). Counts per support ×
+    hazard class, one row per support: people, buildings (or None), {facility type: counts} (or None),
+    area (m²), extra_mean (vulnerability, or None). Returns (frame, support_levels result, people,
+    area_km2)."""
+    import geopandas as gpd
+    n = len(sup)
+    bld = bld if bld is not None else np.zeros((n, N_CLASSES))
+    fac = sum(facilities.values()) if facilities is not None else np.zeros((n, N_CLASSES))
+    area_km2 = shapely.area(np.asarray(sup.geometry.values, dtype=object)) / 1e6
+    g = grading
+    res = support_levels(people, bld, fac, area_cls, area_km2, g["matrix"], g["people_breaks"], g["building_breaks"],
+                         g["facility_min"], extra_mean, g["vulnerability_raise"])
     level = res["level"]
     zh, en, color = level_label_arrays()
-    import geopandas as gpd
-    tcode = np.array([""] * n, dtype=object)
-    tname = np.array([""] * n, dtype=object)
     if towns is not None:
-        has = sup["town"].to_numpy() >= 0
-        tcode[has] = towns["code"].astype(str).to_numpy()[sup["town"].to_numpy()[has]] if "code" in towns else ""
-        tname[has] = towns["name"].astype(str).to_numpy()[sup["town"].to_numpy()[has]]
-    elif "parent_code" in sup.columns:
-        tcode = sup["parent_code"].fillna("").astype(str).to_numpy()
+        tcode, tname = township_labels(sup["town"].to_numpy(), towns)
+    else:
+        tcode, tname = township_labels(np.full(n, -1), None)
+        if "parent_code" in sup.columns:
+            tcode = sup["parent_code"].fillna("").astype(str).to_numpy()
     data = {
         "risk_level": level, "risk_zh": zh[level], "risk_en": en[level], "color": color[level],
         "hazard_class": res["hazard_class"], "exposure_class": res["exposure_class"], "max_hazard_class": res["max_class"],
         "people": np.round(people.sum(axis=1), 2), "people_in_hazard": np.round(people[:, 1:].sum(axis=1), 2),
         "buildings": bld.sum(axis=1).astype(np.int64),
     }
-    if lc.facilities is not None:
+    if facilities is not None:
         for t in FACILITY_TYPES:
-            data[FACILITY_FIELDS[t]] = lc.facilities[t][1:].sum(axis=1).astype(np.int64)
+            data[FACILITY_FIELDS[t]] = facilities[t].sum(axis=1).astype(np.int64)
     data["area_km2"] = np.round(area_km2, 6)
-    if vul is not None:
-        data["vulnerability"] = np.round(vul, 4)
+    if extra_mean is not None:
+        data["vulnerability"] = np.round(extra_mean, 4)
         data["raised_by_vulnerability"] = res["raised"].astype(np.int64)
     data["township_code"], data["township_name"] = tcode, tname
     if support == "units":
@@ -335,15 +412,29 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
         data["unit_name"] = sup["name"].astype(str).to_numpy()
     else:
         data["grid_row"], data["grid_col"] = sup["row"].to_numpy(), sup["col"].to_numpy()
-    out = gpd.GeoDataFrame(data, geometry=list(sup.geometry.values), crs=wcrs)
-    tab = levels_table(out, towns)
+    out = gpd.GeoDataFrame(data, geometry=list(sup.geometry.values), crs=crs)
+    return out, res, people, area_km2
+
+
+def township_labels(town, towns):
+    """(code, name) object arrays of each support's township (``town``: index into ``towns``, -1 none: "")."""
+    n = len(town)
+    tcode = np.array([""] * n, dtype=object)
+    tname = np.array([""] * n, dtype=object)
+    if towns is not None:
+        has = town >= 0
+        tcode[has] = towns["code"].astype(str).to_numpy()[town[has]] if "code" in towns else ""
+        tname[has] = towns["name"].astype(str).to_numpy()[town[has]]
+    return tcode, tname
+
+
+def _finish(frame, towns, level, people, buildings, area_km2, write, output_table, progress, layer, levels):
+    """The township × level table (from ``frame``: the output layer's table columns), the output
+    (``write(progress)``), the table file and the numeric outputs."""
+    tab = levels_table(frame, towns)
     progress.set(91)
-    target = output_crs or _input_crs(townships, units, support, inp)
-    if output:
-        progress.info(f"写出 {n} 个图斑 / writing {n} supports")
-        final = out.to_crs(target)
-        progress.set(93)
-        write_vector(final, output, progress=progress.sub(93, 99))
+    if write is not None:
+        write(progress)
     if output_table:
         t = tab.rename(columns=LEVEL_HEADERS)
         if str(output_table).lower().endswith(".xlsx"):
@@ -351,13 +442,13 @@ def run_fourcolor(hazard, population, buildings=None, facilities=None, townships
         else:
             write_table(t, output_table)
     progress.set(100)
-    result = {"SUPPORTS": int(n)}
+    result = {"SUPPORTS": int(len(level))}
     for lv in range(1, 5):
         sel = level == lv
         result[f"PEOPLE_LEVEL_{lv}"] = float(people[sel].sum())
-        result[f"BUILDINGS_LEVEL_{lv}"] = int(bld[sel].sum())
+        result[f"BUILDINGS_LEVEL_{lv}"] = int(buildings[sel].sum())
         result[f"AREA_KM2_LEVEL_{lv}"] = float(area_km2[sel].sum())
-    result["layer"], result["table"], result["levels"] = out, tab, res
+    result["layer"], result["table"], result["levels"] = layer, tab, levels
     return result
 
 

@@ -269,21 +269,169 @@ def test_dask_driver_never_reads_buildings_or_facilities_whole(demo_county, haza
 
 
 # --------------------------------------------------------------------------------------- four-color
+@pytest.fixture
+def small_strips(monkeypatch):
+    """Grid strips of about 500 cells (6 rows of the demo county's 80 columns: 14 strips)."""
+    from riskmap.risk_plugin.parallel import grid_strips
+    monkeypatch.setattr(grid_strips, "STRIP_CELLS", 500)
+
+
+def read_layer(path):
+    import pyogrio
+    return pyogrio.read_dataframe(path)
+
+
+def assert_layers_identical(a, b):
+    """Every attribute, bit for bit, and every geometry's WKB, in the same order."""
+    import shapely
+    assert list(a.columns) == list(b.columns)
+    assert_frames_identical(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert (shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)).all()
+
+
 @pytest.mark.parametrize("support", ["grid", "units"])
-def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, small_pieces, tmp_path, support):
-    """Risk level of every 100 m grid piece (or village) and the township × level table identical."""
+def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, small_pieces, small_strips, tmp_path,
+                                     support):
+    """Risk level of every 100 m grid piece (or village) and the township × level table identical; on the
+    grid the workers build, count, grade and write the pieces in strips (14 here, each population block
+    met by several), and the joined output layer is the one-process layer, piece for piece."""
     kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
               facilities=demo_county["facilities"], townships=demo_county["townships"], support=support)
     if support == "units":
         kw["units"] = demo_county["villages"]
     a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
     b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
-    assert_frames_identical(a["layer"].drop(columns="geometry"), b["layer"].drop(columns="geometry"))
-    assert a["layer"].geometry.geom_equals_exact(b["layer"].geometry, tolerance=0).all()
     assert_frames_identical(a["table"], b["table"])
     assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
     assert set(a["layer"]["risk_level"]) >= {1, 4}        # the map has red and blue
-    assert dispatcher.tasks["population"] > 1 and dispatcher.tasks["features_count"] > 1
+    if support == "units":
+        assert_frames_identical(a["layer"].drop(columns="geometry"), b["layer"].drop(columns="geometry"))
+        assert dispatcher.tasks["population"] > 1 and dispatcher.tasks["features_count"] > 1
+    else:
+        assert b["layer"] is None                          # the layer is only in the output file
+        assert dispatcher.tasks["grid_strips"] >= 4 and dispatcher.tasks["feature_points"] > 1
+        assert not dispatcher.tasks["population"]          # people counted inside the strips
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "b.gpkg"]   # no part left
+
+
+@pytest.mark.parametrize("case", ["vulnerability", "hazard_polygons"])
+def test_fourcolor_grid_strips_other_inputs(demo_county, hazard_tif, dispatcher, small_pieces, small_strips, tmp_path,
+                                            case):
+    """A vulnerability raster (sampled per strip), or hazard polygons (burnt per strip), and a run without an
+    output layer: the same numbers, layer and table."""
+    kw = dict(population=demo_county["population"], buildings=demo_county["buildings"],
+              townships=demo_county["townships"])
+    if case == "vulnerability":
+        kw.update(hazard=hazard_tif, vulnerability=hazard_tif, vulnerability_raise=0.5)
+    else:
+        kw.update(hazard=demo_county["flood_zones"], hazard_field="重现期", hazard_mapping="10=4; 50=3; 100=2")
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
+    if case == "vulnerability":
+        assert read_layer(tmp_path / "b.gpkg")["raised_by_vulnerability"].any()
+    else:
+        assert set(a["layer"]["max_hazard_class"]) >= {0, 2, 4}
+    assert dispatcher.tasks["grid_strips"] >= 4
+    c = run("fourcolor", dispatcher, output_table=str(tmp_path / "c.csv"), **kw)
+    assert_frames_identical(a["table"], c["table"])
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in c.items() if k.isupper()}
+
+
+@pytest.fixture
+def population_in_degrees(demo_county, tmp_path):
+    """The demo population (people per km²) warped to EPSG:4326: its cells are no longer the grid's."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    with rasterio.open(demo_county["population"]) as src:
+        t, w, h = calculate_default_transform(src.crs, "EPSG:4326", src.width, src.height, *src.bounds)
+        prof = src.profile | {"crs": "EPSG:4326", "transform": t, "width": w, "height": h, "dtype": "float64",
+                              "nodata": None}
+        out = np.zeros((h, w))
+        reproject(src.read(1).astype(float) / (src.res[0] * src.res[1] / 1e6), out, src_transform=src.transform,
+                  src_crs=src.crs, dst_transform=t, dst_crs="EPSG:4326", resampling=Resampling.nearest)
+    path = tmp_path / "pop_degrees.tif"
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(out, 1)
+    return str(path)
+
+
+def test_fourcolor_grid_strips_population_in_another_crs(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                         small_strips, population_in_degrees, tmp_path):
+    """A population raster in degrees (the pieces are reprojected to it, cells no longer aligned with the grid):
+    the strips still give the one-process numbers and layer."""
+    kw = dict(hazard=hazard_tif, population=population_in_degrees, population_unit="per_km2",
+              buildings=demo_county["buildings"], townships=demo_county["townships"])
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert a["PEOPLE_LEVEL_4"] > 0
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
+    assert dispatcher.tasks["grid_strips"] >= 4
+
+
+def test_fourcolor_dask_driver_never_builds_the_whole_grid(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                           small_strips, tmp_path, monkeypatch):
+    """In the driver process grid_support over the whole extent raises (the workers build their strips'
+    rows): the grid run on Dask still gives the one-process numbers."""
+    from riskmap.risk_plugin import fourcolor
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
+              facilities=demo_county["facilities"], townships=demo_county["townships"])
+    a = run("fourcolor", None, **kw)
+    whole = fourcolor.grid_support
+
+    def guarded(*args, rows=None, **kwargs):
+        assert rows is not None, "the driver built the whole grid"
+        return whole(*args, rows=rows, **kwargs)
+    monkeypatch.setattr(fourcolor, "grid_support", guarded)
+    with pytest.raises(AssertionError, match="the driver built"):     # the guard works
+        run("fourcolor", None, **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+
+
+def test_fourcolor_grid_strips_centroids_on_grid_lines(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                      small_strips, tmp_path):
+    """Buildings (points) on every grid node and in the middle of every grid edge, so on every strip's edges:
+    each goes to the first piece it touches, as in one process, and is counted once."""
+    import geopandas as gpd
+    import shapely
+    from riskmap.risk_plugin.fourcolor import grid_shape
+    towns = gpd.read_file(demo_county["townships"])
+    x0, y1, nx, ny = grid_shape(towns.total_bounds, 100.0)
+    c, r = np.meshgrid(np.arange(0, nx + 1, 0.5), np.arange(0, ny + 1, 0.5))
+    on_line = (c % 1 == 0) | (r % 1 == 0)
+    pts = shapely.points(x0 + 100.0 * c[on_line], y1 - 100.0 * r[on_line])
+    gpd.GeoDataFrame({"residents": np.ones(len(pts))}, geometry=pts, crs=towns.crs).to_file(tmp_path / "nodes.gpkg")
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=str(tmp_path / "nodes.gpkg"),
+              townships=demo_county["townships"])
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    b = run("fourcolor", dispatcher, output=str(tmp_path / "b.gpkg"), **kw)
+    assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+    assert_layers_identical(read_layer(tmp_path / "a.gpkg"), read_layer(tmp_path / "b.gpkg"))
+    inside = shapely.intersects(shapely.union_all(towns.geometry.values), pts).sum()
+    assert sum(b[f"BUILDINGS_LEVEL_{lv}"] for lv in range(1, 5)) == inside      # each once
+    assert dispatcher.tasks["grid_strips"] >= 4
+
+
+@pytest.mark.parametrize("when", ["strips", "join"])
+def test_fourcolor_grid_cancel_leaves_no_file(demo_county, hazard_tif, dispatcher, small_pieces, small_strips,
+                                              tmp_path, when):
+    """A cancel while the strips run, or while the parts are being joined: Cancelled, and no output, no
+    part and no temporary folder is left."""
+    from riskmap.risk_plugin.errors import Cancelled
+    from riskmap.risk_plugin.progress import Progress
+    if when == "strips":
+        stop = lambda: dispatcher.tasks["grid_strips"] > 0          # noqa: E731
+    else:
+        stop = lambda: any(tmp_path.glob(".riskmap-tmp-*/*.gpkg"))  # noqa: E731 - the first part appended
+    with pytest.raises(Cancelled):
+        run("fourcolor", dispatcher, hazard=hazard_tif, population=demo_county["population"],
+            buildings=demo_county["buildings"], townships=demo_county["townships"],
+            output=str(tmp_path / "f.gpkg"), output_table=str(tmp_path / "f.csv"), progress=Progress(is_canceled=stop))
+    assert not list(tmp_path.iterdir())
 
 
 # --------------------------------------------------------------------------------------- shelters

@@ -10,7 +10,8 @@ buffer where a kernel reaches across borders).
 
 Modules: cluster (Client / LocalCluster, worker memory), dispatch (tasks on the client, worker-side
 caches), counting (exposure and four-color kernels), layers (buildings and facilities read by the
-workers tile by tile: the driver plans from metadata), terrain_blocks (susceptibility factors per DEM
+workers tile by tile: the driver plans from metadata), grid_strips (the four-colour grid built, counted,
+graded and written by the workers in strips of grid rows), terrain_blocks (susceptibility factors per DEM
 block), reach (shelter reach by township + buffer), seams (where the kernels plug into the engine),
 runs (the jobs). dask and distributed are imported only when the Dask engine is used; QGIS never is.
 How to run on a cluster, and what scales how: docs/scaling.md.

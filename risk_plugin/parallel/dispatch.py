@@ -76,14 +76,15 @@ class Dispatcher:
 
 
     def map_stream(self, kernel, fn, pieces, total, in_flight, progress=None, on_result=None, drain=False,
-                   keep=True):
+                   keep=True, args=()):
         """:meth:`map` over an iterator of pieces made one by one (``total`` of them, for progress):
         at most ``in_flight`` pieces exist at once, on the driver or on the cluster, so the driver
-        never holds them all. Results in the order of the pieces; ``on_result(i, result)`` is called
-        as each arrives (in any order; an exception there cancels the rest). ``drain``: on error or
-        cancel, the tasks already submitted (at most ``in_flight``) finish before this returns, so
-        nothing they write appears afterwards (the rest is never submitted). ``keep=False``: the results
-        are only given to ``on_result`` (the list returned holds None), so the driver holds none of them."""
+        never holds them all. ``fn(piece, *args)``; results in the order of the pieces;
+        ``on_result(i, result)`` is called as each arrives (in any order; an exception there cancels
+        the rest). ``drain``: on error or cancel, the tasks already submitted (at most ``in_flight``)
+        finish before this returns, so nothing they write appears afterwards (the rest is never
+        submitted). ``keep=False``: the results are only given to ``on_result`` (the list returned
+        holds None), so the driver holds none of them."""
         from distributed import as_completed
         progress = ensure(progress)
         it = iter(pieces)
@@ -96,7 +97,7 @@ class Dispatcher:
             if piece is None:
                 return
             h = self.client.scatter([piece], hash=False)[0]     # a list: one future for the whole piece
-            f = self.submit(kernel, fn, h)
+            f = self.submit(kernel, fn, h, *args)
             where[f.key], held[f.key] = len(out), h
             out.append(None)
             ac.add(f)

@@ -13,7 +13,10 @@ susceptibility  risk_plugin.susceptibility.landslide_susceptibility   terrain fa
 exposure        risk_plugin.exposure.run_exposure                     people per raster block; buildings
                                                                       and facilities read, checked and
                                                                       counted per tile (parallel/layers)
-fourcolor       risk_plugin.fourcolor.run_fourcolor                   the same counting kernels
+fourcolor       risk_plugin.fourcolor.run_fourcolor                   grid: strips of grid rows built,
+                                                                      counted, graded and written
+                                                                      (parallel/grid_strips); units:
+                                                                      the same counting kernels
 shelters        risk_plugin.shelter_run.shelter_coverage              demand layer read and checked per
                                                                       tile (parallel/demand); demand
                                                                       snapping and walking pairs per
@@ -90,11 +93,13 @@ def _exposure(dispatcher, **kwargs):
 
 
 def _fourcolor(dispatcher, **kwargs):
-    from ..fourcolor import run_fourcolor
+    from .. import fourcolor
     if dispatcher is None:
-        return run_fourcolor(**kwargs)
-    with counting_kernels(dispatcher):
-        return run_fourcolor(**kwargs)
+        return fourcolor.run_fourcolor(**kwargs)
+    from .grid_strips import make_split_grid
+    with counting_kernels(dispatcher), swapped((fourcolor, "split_grid", fourcolor.split_grid,
+                                                make_split_grid(dispatcher))):
+        return fourcolor.run_fourcolor(**kwargs)
 
 
 def _susceptibility(dispatcher, **kwargs):

@@ -3,8 +3,8 @@
 The engine's entry points (run_exposure, run_fourcolor, landslide_susceptibility, shelter_coverage)
 call their heavy kernels through module attributes: ``exposure.population_by_unit``,
 ``exposure.feature_classes``, ``exposure.assign_units``, ``exposure.load_used_fields``,
-``exposure.count_buildings``, ``exposure.count_facilities``, ``grid._Job``, ``shelters.reach``,
-``shelters.allocate``, ``shelter_run.load_demand``, ``shelter_run.demand_frame`` and
+``exposure.count_buildings``, ``exposure.count_facilities``, ``fourcolor.split_grid``, ``grid._Job``,
+``shelters.reach``, ``shelters.allocate``, ``shelter_run.load_demand``, ``shelter_run.demand_frame`` and
 ``shelter_run.write_demand``.
 :func:`swapped` puts result-identical Dask versions there and restores the originals afterwards,
 so validation, tables and outputs stay the engine's own code, with one source of truth.
