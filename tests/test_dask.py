@@ -561,7 +561,7 @@ def shelter_outputs(demo_county, hazard_tif, folder):
                 output_demand=str(folder / "demand.gpkg"), output_units=str(folder / "units.csv"))
 
 
-def read_layer(path):
+def read_demand_layer(path):
     """(info, frame sorted by source_fid) of a written layer."""
     import pyogrio
     info = pyogrio.read_info(path)
@@ -601,8 +601,8 @@ def test_shelters_dask_demand_output_written_per_tile_is_identical(demo_county, 
     assert numbers("shelters", a) == numbers("shelters", b)
     for k in ("population_total", "population_within_reach", "population_served", "population_unserved"):
         assert a[k] == b[k]
-    ia, fa = read_layer(str(tmp_path / "a" / "demand.gpkg"))
-    ib, fb = read_layer(str(tmp_path / "b" / "demand.gpkg"))
+    ia, fa = read_demand_layer(str(tmp_path / "a" / "demand.gpkg"))
+    ib, fb = read_demand_layer(str(tmp_path / "b" / "demand.gpkg"))
     for k in ("crs", "geometry_type", "fields", "dtypes", "features", "layer_name", "geometry_name", "fid_column"):
         assert np.array_equal(ia[k], ib[k]) if k in ("fields", "dtypes") else ia[k] == ib[k], k
     pd.testing.assert_frame_equal(fa.drop(columns="geometry"), fb.drop(columns="geometry"), check_exact=True)
