@@ -1,4 +1,4 @@
-"""A county four times its area: a cached bench county repeated 2 × 2, for the 600 km scaling runs.
+"""A county n² times its area: a cached bench county repeated 2 × 2 (or 3 × 3), for the scaling runs.
 
 Generating a 600 × 600 km county takes hours here (the 300 km one took 36 min); repeating one that is
 already there takes minutes and gives the same densities. Rasters become VRTs that read the same file
@@ -14,6 +14,7 @@ Writes ``paths.json`` beside the layers (the layout of ``bench.common.county``),
 ``flood_hazard.tif.vrt`` when ``--hazard`` is given.
 """
 import argparse
+import itertools
 import json
 import time
 from pathlib import Path
@@ -26,13 +27,13 @@ CODE_FIELDS = ("行政区划代码", "上级代码")
 CHUNK = 500_000
 
 
-def _offsets(width, height):
-    """(copy number, dx, dy) of the four copies: the original, east, south, south-east."""
-    return [(0, 0.0, 0.0), (1, width, 0.0), (2, 0.0, -height), (3, width, -height)]
+def _offsets(width, height, n=2):
+    """(copy number, dx, dy) of the n × n copies, row by row from the original (north-west)."""
+    return [(i * n + j, j * width, -i * height) for i in range(n) for j in range(n)]
 
 
-def mosaic_vrt(src, dst):
-    """A VRT of ``src`` repeated 2 × 2 (each band reads the same file four times)."""
+def mosaic_vrt(src, dst, n=2):
+    """A VRT of ``src`` repeated n × n (each band reads the same file n² times)."""
     import rasterio
     with rasterio.open(src) as r:
         w, h, t = r.width, r.height, r.transform
@@ -42,7 +43,7 @@ def mosaic_vrt(src, dst):
         crs_wkt = r.crs.to_wkt()
         bx, by = r.block_shapes[0]
     srcs = []
-    for i, (col, row) in enumerate(((0, 0), (1, 0), (0, 1), (1, 1))):
+    for row, col in itertools.product(range(n), range(n)):
         srcs.append(f"""    <ComplexSource>
       <SourceFilename relativeToVRT="0">{Path(src).resolve()}</SourceFilename><SourceBand>1</SourceBand>
       <SourceProperties RasterXSize="{w}" RasterYSize="{h}" DataType="{dtype}" BlockXSize="{by}" BlockYSize="{bx}"/>
@@ -50,7 +51,7 @@ def mosaic_vrt(src, dst):
       {f'<NODATA>{nodata:g}</NODATA>' if nodata is not None else ''}
     </ComplexSource>""")
     nd = f"<NoDataValue>{nodata:g}</NoDataValue>" if nodata is not None else ""
-    xml = f"""<VRTDataset rasterXSize="{2 * w}" rasterYSize="{2 * h}">
+    xml = f"""<VRTDataset rasterXSize="{n * w}" rasterYSize="{n * h}">
   <SRS>{crs_wkt.replace('&', '&amp;').replace('<', '&lt;').replace('"', '&quot;')}</SRS>
   <GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>
   <VRTRasterBand dataType="{dtype}" band="1">{nd}
@@ -96,19 +97,22 @@ def main(argv=None):
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--hazard")
+    ap.add_argument("--n", type=int, default=2, help="copies per side (2 or 3)")
     a = ap.parse_args(argv)
+    if not 2 <= a.n <= 3:
+        ap.error("--n: 2 or 3 (the copy number goes into one digit of the codes)")
     import rasterio
     src, dst = Path(a.src), Path(a.dst)
     dst.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     with rasterio.open(src / "dem.tif") as r:
         b = r.bounds
-    offsets = _offsets(b.right - b.left, b.top - b.bottom)
+    offsets = _offsets(b.right - b.left, b.top - b.bottom, a.n)
     paths = {"dir": str(dst)}
     for k in RASTERS:
-        paths[k] = mosaic_vrt(src / f"{k}.tif", dst / f"{k}.tif.vrt")
+        paths[k] = mosaic_vrt(src / f"{k}.tif", dst / f"{k}.tif.vrt", a.n)
     if a.hazard:
-        paths["flood_hazard"] = mosaic_vrt(a.hazard, dst / "flood_hazard.tif.vrt")
+        paths["flood_hazard"] = mosaic_vrt(a.hazard, dst / "flood_hazard.tif.vrt", a.n)
     for k in VECTORS:
         out = dst / f"{k}.gpkg"
         if out.exists():
