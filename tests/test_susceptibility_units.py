@@ -265,7 +265,7 @@ def test_auto_keeps_the_best_of_the_same_folds(engine, shared_data, tmp_path):
         assert comp.loc[m, "各折 AUC fold_aucs"] == ", ".join(f"{a:.4f}" for a in runs[m].fold_aucs)
         # an explicit method is kept even when another predicts better, and the report still compares
         assert runs[m].method == m and len(runs[m].comparison) == 3
-    assert comp.loc["frequency_ratio", "AUC_PREDICTION"] == auto.auc_prediction == pytest.approx(0.8238, abs=1e-4)
+    assert comp.loc["frequency_ratio", "AUC_PREDICTION"] == auto.auc_prediction == pytest.approx(0.8239, abs=2e-4)   # 0.8238 and 0.8240 in two builds of the same pins
     assert openpyxl.load_workbook(tmp_path / "auto.xlsx").sheetnames[:2] == ["comparison", "reliability"]
     assert auto.verdict.level == "reliable"
     assert any("METHOD=auto" in n and "frequency ratio" in n for n in auto.notes)
