@@ -45,11 +45,12 @@ def read_png(path):
 
 
 def save_if_changed(png, target):
-    """Copy a page to the README pictures unless the same pixels are there already (PNG metadata differs
-    from run to run; the picture should not)."""
+    """Copy a page to the README pictures unless the same picture is there already (PNG metadata differs
+    from run to run, and anti-aliasing by a few levels between builds: a clean clone's run left 8 pixels
+    changed by ≤ 3 of 255; the picture should not churn)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and read_png(target).shape == read_png(png).shape and \
-            np.array_equal(read_png(target), read_png(png)):
+            np.abs(read_png(target) - read_png(png)).max() <= 8:
         return
     target.write_bytes(Path(png).read_bytes())
 
