@@ -10,15 +10,16 @@ array([1, 0, 0])
 array([[2, 2],
        [1, 0]])
 """
+import math
+
 import numpy as np
 
 
 def whole_persons(values, total=None):
     """Integers adding up to ``total`` (default: the rounded sum of ``values``), each within 1 of its value.
     Ties go to the earlier value. Negative or missing values count as 0."""
-    v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
-    v = np.where(v > 0, v, 0.0)
-    target = int(round(float(v.sum()))) if total is None else int(total)
+    v = _counts(values)
+    target = rounded_sum(v) if total is None else int(total)
     base = np.floor(v).astype(np.int64)
     short = target - int(base.sum())
     if short > 0 and len(v):
@@ -36,8 +37,20 @@ def whole_persons(values, total=None):
 def whole_table(table):
     """A 2-D table (rows = townships, columns = levels) in whole persons: the row totals are the largest-remainder
     rounding of the real row totals (so they add up to the rounded grand total), and each row adds up to its total."""
-    t = np.nan_to_num(np.asarray(table, dtype=float), nan=0.0)
+    t = _counts(table)
     if t.ndim != 2 or t.size == 0:
         return t.astype(np.int64)
-    totals = whole_persons(t.sum(axis=1))
+    totals = whole_persons(t.sum(axis=1), rounded_sum(t))     # the grand total from the cells, not the row sums
     return np.vstack([whole_persons(row, total) for row, total in zip(t, totals)])
+
+
+def rounded_sum(values):
+    """The sum of the counts rounded to whole persons, computed exactly (math.fsum): a total that is x.5 in exact
+    arithmetic rounds the same way whatever order the cells are added in (three rows of 1.5 and 2.2e-16: numpy
+    gives 4.5 over the cells and 4.500000000000001 over the row sums, which round to 4 and 5; exactly, 5)."""
+    return int(round(math.fsum(_counts(values).ravel())))
+
+
+def _counts(values):
+    v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    return np.where(v > 0, v, 0.0)
