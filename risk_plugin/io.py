@@ -163,8 +163,14 @@ def write_vector(gdf, path, layer=None, progress=None, geometry_type=None):
     """Write a GeoDataFrame atomically; the driver follows the extension. With ``progress`` a large GeoPackage is
     written in chunks of WRITE_CHUNK features (appended), reporting after each, and cancel is honoured between.
     ``geometry_type`` ('Point', 'MultiPolygon' …) types a layer that may be empty: QGIS does not load an empty
-    layer of unknown geometry type (``Processing: the following layers were not correctly generated``)."""
+    layer of unknown geometry type (``Processing: the following layers were not correctly generated``).
+    A ``.vrt`` path is written as :mod:`risk_plugin.vector_parts` (a GeoPackage part and the .vrt over it)."""
     ext = Path(path).suffix.lower()
+    if ext == ".vrt":                 # a .vrt over GeoPackage parts (risk_plugin.vector_parts): here one part
+        from .vector_parts import parts_output
+        with parts_output(path) as parts:
+            write_vector(gdf, parts.path(0), layer=parts.layer, progress=progress, geometry_type=geometry_type)
+        return str(path)
     driver = VECTOR_DRIVERS.get(ext, "GPKG")
     gdf, with_index = _fid_safe(gdf, driver, layer_name(path))
     with atomic_path(path) as tmp:

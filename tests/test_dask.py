@@ -315,6 +315,40 @@ def test_fourcolor_dask_is_identical(demo_county, hazard_tif, dispatcher, small_
         assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "b.gpkg"]   # no part left
 
 
+def test_fourcolor_dask_vrt_output_is_the_workers_parts(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                       small_strips, tmp_path):
+    """Output ``….vrt`` (the province case): the workers write their strips' GeoPackage parts and the driver
+    only writes the union .vrt over them. Read through GDAL, and opened in QGIS, it is the one-process
+    GeoPackage layer piece for piece (feature count, extent and CRS written into the .vrt); a rerun replaces
+    it; the one-process run writes the same layer as a single part."""
+    import pyogrio
+    from qgis.core import QgsVectorLayer
+    kw = dict(hazard=hazard_tif, population=demo_county["population"], buildings=demo_county["buildings"],
+              facilities=demo_county["facilities"], townships=demo_county["townships"])
+    a = run("fourcolor", None, output=str(tmp_path / "a.gpkg"), **kw)
+    one = read_layer(tmp_path / "a.gpkg")
+    for _ in range(2):                                    # the second run replaces the first
+        b = run("fourcolor", dispatcher, output=str(tmp_path / "b.vrt"), **kw)
+        assert {k: v for k, v in a.items() if k.isupper()} == {k: v for k, v in b.items() if k.isupper()}
+        assert_layers_identical(one, read_layer(tmp_path / "b.vrt"))
+    parts = sorted((tmp_path / "b_parts").iterdir())
+    assert len(parts) == dispatcher.tasks["grid_strips"] // 2 >= 4      # one part per strip (14 strips here)
+    assert sum(pyogrio.read_info(p)["features"] for p in parts) == len(one) == a["SUPPORTS"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "b.vrt", "b_parts"]    # nothing else left
+    layer = QgsVectorLayer(str(tmp_path / "b.vrt"), "b", "ogr")
+    assert layer.isValid() and layer.featureCount() == len(one)
+    assert layer.crs().authid() == "EPSG:4545"
+    xmin, ymin, xmax, ymax = one.total_bounds
+    e = layer.extent()
+    assert (e.xMinimum(), e.yMinimum(), e.xMaximum(), e.yMaximum()) == pytest.approx((xmin, ymin, xmax, ymax))
+    reds = [f["people"] for f in layer.getFeatures() if f["risk_level"] == 1]
+    assert sorted(reds) == sorted(one.loc[one["risk_level"] == 1, "people"])
+    c = run("fourcolor", None, output=str(tmp_path / "c.vrt"), **kw)
+    assert c["SUPPORTS"] == a["SUPPORTS"]
+    assert [p.name for p in (tmp_path / "c_parts").iterdir()] == ["part_00000.gpkg"]
+    assert_layers_identical(one, read_layer(tmp_path / "c.vrt"))
+
+
 @pytest.mark.parametrize("case", ["vulnerability", "hazard_polygons"])
 def test_fourcolor_grid_strips_other_inputs(demo_county, hazard_tif, dispatcher, small_pieces, small_strips, tmp_path,
                                             case):
@@ -416,21 +450,24 @@ def test_fourcolor_grid_strips_centroids_on_grid_lines(demo_county, hazard_tif, 
     assert dispatcher.tasks["grid_strips"] >= 4
 
 
-@pytest.mark.parametrize("when", ["strips", "join"])
+@pytest.mark.parametrize("when", ["strips", "join", "vrt parts"])
 def test_fourcolor_grid_cancel_leaves_no_file(demo_county, hazard_tif, dispatcher, small_pieces, small_strips,
                                               tmp_path, when):
-    """A cancel while the strips run, or while the parts are being joined: Cancelled, and no output, no
-    part and no temporary folder is left."""
+    """A cancel while the strips run, while the parts are being joined, or (.vrt output) once the workers have
+    written some parts: Cancelled, and no output, no part and no temporary folder is left."""
     from riskmap.risk_plugin.errors import Cancelled
     from riskmap.risk_plugin.progress import Progress
+    out = tmp_path / ("f.vrt" if when == "vrt parts" else "f.gpkg")
     if when == "strips":
         stop = lambda: dispatcher.tasks["grid_strips"] > 0          # noqa: E731
-    else:
+    elif when == "join":
         stop = lambda: any(tmp_path.glob(".riskmap-tmp-*/*.gpkg"))  # noqa: E731 - the first part appended
+    else:
+        stop = lambda: len(list(tmp_path.glob(".riskmap-tmp-*/f_parts/part_*.gpkg"))) >= 2   # noqa: E731
     with pytest.raises(Cancelled):
         run("fourcolor", dispatcher, hazard=hazard_tif, population=demo_county["population"],
             buildings=demo_county["buildings"], townships=demo_county["townships"],
-            output=str(tmp_path / "f.gpkg"), output_table=str(tmp_path / "f.csv"), progress=Progress(is_canceled=stop))
+            output=str(out), output_table=str(tmp_path / "f.csv"), progress=Progress(is_canceled=stop))
     assert not list(tmp_path.iterdir())
 
 
