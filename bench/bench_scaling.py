@@ -60,9 +60,10 @@ def measure(cmd, cwd=REPO):
     return seconds, peak / 2 ** 20, out
 
 
-def job_args(job, d, hazard, out, km):
+def job_args(job, d, hazard, out, km, engine="local"):
     """Command-line arguments of one job on the county in ``d`` (its layers as listed in its paths.json:
-    a 2 × 2 repeated county has VRTs); outputs in ``out``."""
+    a 2 × 2 repeated county has VRTs); outputs in ``out``. On Dask the four-colour layer is the province
+    output, ``fourcolor.vrt`` over the workers' parts (risk_plugin.vector_parts); in one process a GeoPackage."""
     listed = json.loads((Path(d) / "paths.json").read_text()) if (Path(d) / "paths.json").exists() else {}
 
     def f(name, ext):
@@ -79,7 +80,8 @@ def job_args(job, d, hazard, out, km):
         return ["--hazard", hazard, "--population", f("population", "tif"),
                 "--buildings", f("buildings", "gpkg"), "--facilities", f("facilities", "gpkg"),
                 "--townships", f("townships", "gpkg"), "--cell-size", cell,
-                "--output", out / "fourcolor.gpkg", "--output-table", out / "fourcolor.csv"]
+                "--output", out / ("fourcolor.vrt" if engine == "dask" else "fourcolor.gpkg"),
+                "--output-table", out / "fourcolor.csv"]
     return ["--shelters", f("shelters", "gpkg"), "--demand", f("buildings", "gpkg"), "--roads", f("roads", "gpkg"),
             "--hazard", hazard, "--units", f("villages", "gpkg"), "--townships", f("townships", "gpkg"),
             "--output-demand", out / "shelter_demand.gpkg"]
@@ -97,7 +99,7 @@ def run_job(job, d, hazard, work, km, engine, workers):
     out = work / f"{job}_{tag}"
     out.mkdir(parents=True, exist_ok=True)
     stats_path = out / "stats.json"
-    cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, job_args(job, d, hazard, out, km)), "--engine", engine,
+    cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, job_args(job, d, hazard, out, km, engine)), "--engine", engine,
            "--stats", str(stats_path)]
     if workers:
         cmd += ["--workers", str(workers)]

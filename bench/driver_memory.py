@@ -50,7 +50,7 @@ def main(argv=None):
         for repo, engine, workers in runs:
             out = work / f"{job}_{repo}_{engine}{workers or ''}"
             out.mkdir(parents=True, exist_ok=True)
-            cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, S.job_args(job, d, hazard, out, km)),
+            cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, S.job_args(job, d, hazard, out, km, engine)),
                    "--engine", engine, "--stats", str(out / "stats.json")] + (["--workers", str(workers)] if workers else [])
             load0 = os.getloadavg()
             wall, _, _ = S.measure(cmd, cwd=repos[repo])

@@ -202,8 +202,9 @@ def check_used_fields(gdf, spec, wanted):
 def _looks_raster(source):
     """True for a raster file: by extension, else when OGR finds no vector layer and GDAL opens it
     as a raster (a GeoPackage may hold either)."""
+    from .io import is_raster_file
     path = str(source).split("|")[0]
-    if path.lower().endswith((".tif", ".tiff", ".vrt", ".img", ".asc", ".nc")):
+    if is_raster_file(path):
         return True
     try:
         import pyogrio

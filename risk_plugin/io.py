@@ -22,6 +22,24 @@ def layer_name(path):
     return Path(p.split("|")[0]).name + ("|" + p.split("layername=")[-1] if "layername=" in p else "")
 
 
+RASTER_EXTENSIONS = (".tif", ".tiff", ".img", ".vrt", ".asc", ".nc")
+
+
+def is_raster_file(source):
+    """True for a raster file by its extension; a .vrt is a raster unless it is an OGR (vector) VRT, such as a
+    layer written in parts (risk_plugin.vector_parts)."""
+    path = split_source(str(source))[0]
+    if not path.lower().endswith(RASTER_EXTENSIONS):
+        return False
+    if path.lower().endswith(".vrt"):
+        try:
+            with open(path, "rb") as f:
+                return b"<OGRVRTDataSource" not in f.read(4096)
+        except OSError:             # not there (yet): the extension decides, the reader names the problem
+            return True
+    return True
+
+
 def split_source(source):
     """Split a QGIS-style source 'file.gpkg|layername=x' into (path, layer)."""
     parts = str(source).split("|")

@@ -8,7 +8,6 @@
 >>> s = shelter_siting("shelter_candidates.gpkg", "population.tif", k=10, shelters="shelters.gpkg",
 ...                    roads="roads.gpkg", output="out/sites.gpkg", output_curve="out/curve.csv")
 """
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,18 +19,18 @@ from .crs import to_working, working_crs
 from .definitions import shelters as D
 from .errors import Problem, ValidationError, parameter_error
 from .inputs import RasterInput, VectorInput, check_rasters, load_vectors
-from .io import geometry_kind, open_raster, split_source, write_table, write_vector
+from .io import geometry_kind, open_raster, write_table, write_vector
 from .network import RoadNetwork
 from .progress import ensure
 
-RASTER_EXT = {".tif", ".tiff", ".vrt", ".img", ".asc", ".nc"}
 STATUS_ZH = {"served": "已安置", "partly_served": "部分安置", "shelters_full": "可达但场所已满",
              "out_of_reach": "服务距离内无场所", "no_shelter_on_network": "所在路网无场所",
              "unsnapped": "距道路过远", "no_people": "无人口"}
 
 
 def is_raster(source):
-    return Path(split_source(source)[0]).suffix.lower() in RASTER_EXT
+    from .io import is_raster_file
+    return is_raster_file(source)
 
 
 # ---------------------------------------------------------------------------------------- inputs

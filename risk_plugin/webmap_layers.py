@@ -22,10 +22,9 @@ from . import classes as cl
 from .crs import require_crs, to_working, working_crs
 from .definitions import webmap as D
 from .errors import input_error
-from .io import open_raster, read_vector, split_source
+from .io import is_raster_file, open_raster, read_vector, split_source
 from .validation import require_degrees_in_range
 
-RASTER_EXTENSIONS = (".tif", ".tiff", ".img", ".vrt", ".asc", ".nc")
 GEOM_FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
                "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
 
@@ -74,7 +73,7 @@ class RasterLayer:
 
 
 def is_raster(source):
-    return Path(split_source(str(source))[0]).suffix.lower() in RASTER_EXTENSIONS
+    return is_raster_file(source)
 
 
 def display_name(source):

@@ -603,3 +603,24 @@ def test_popups_stay_clear_of_the_layer_control(browser, page):
                                    " return [r.left, r.top, r.right, r.bottom];")
     overlap = not (popup[2] <= box[0] or popup[0] >= box[2] or popup[3] <= box[1] or popup[1] >= box[3])
     assert not overlap, (popup, box)
+
+
+def test_layer_written_in_parts_is_a_vector_in_the_web_map(engine, county, tmp_path):
+    """A four-colour layer written as ``….vrt`` (GeoPackage parts under an OGR union VRT, the province
+    output) is a vector layer in the web map with the four-colour style and the same features; a raster
+    VRT over the zoning GeoTIFF stays a raster."""
+    import geopandas as gpd
+    import pyogrio
+    from osgeo import gdal
+    from riskmap.risk_plugin.io import is_raster_file, write_vector
+    from riskmap.risk_plugin.webmap_layers import prepare_vector
+    risk = gpd.read_file(county["risk"])
+    vrt = write_vector(risk, tmp_path / "fourcolor.vrt")
+    assert [p.name for p in (tmp_path / "fourcolor_parts").iterdir()] == ["part_00000.gpkg"]
+    assert not is_raster_file(vrt) and pyogrio.read_info(vrt)["features"] == 4
+    lay = prepare_vector(vrt, tolerance=0)
+    assert lay.style.key == prepare_vector(county["risk"], tolerance=0).style.key
+    assert lay.class_index.tolist() == [0, 1, 2, 3]
+    raster_vrt = str(tmp_path / "zoning.vrt")
+    gdal.BuildVRT(raster_vrt, [county["zoning"]]).FlushCache()
+    assert is_raster_file(raster_vrt) and is_raster_file(county["zoning"]) and not is_raster_file(county["risk"])
