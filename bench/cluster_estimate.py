@@ -102,7 +102,7 @@ def measure(work, km, workers):
             out = scratch / job
             out.mkdir(exist_ok=True)
             stats_path = out / "stats.json"
-            cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, job_args(job, d, hazard, out, km)),
+            cmd = [sys.executable, "-m", "risk_plugin", job, *map(str, job_args(job, d, hazard, out, km, "dask")),
                    "--engine", "dask", "--scheduler", cluster.scheduler_address, "--workers", str(workers),
                    "--stats", str(stats_path)]
             load = os.getloadavg()

@@ -10,6 +10,9 @@ road network, which changes nothing for the jobs' memory and time per feature.
     python -m bench.tile_county /tmp/i14-bench/county_300km_30m /tmp/i14-bench/county_600km_tiled \
         --hazard /tmp/i14-bench/driver_memory/300km/flood_hazard.tif
 
+A county tiled before (with its ``paths.json``, e.g. the 300 km 3 × 3 county) can be tiled again (2 × 2: 600 km);
+its rasters are then VRTs of VRTs and the copy number goes in front of the codes.
+
 Writes ``paths.json`` beside the layers (the layout of ``bench.common.county``), and the hazard VRT as
 ``flood_hazard.tif.vrt`` when ``--hazard`` is given.
 """
@@ -63,15 +66,17 @@ def mosaic_vrt(src, dst, n=2):
     return str(dst)
 
 
-def _recode(values, copy):
+def _recode(values, copy, nested=False):
+    """Codes unique per copy: the first two digits become 5 + copy; of an already tiled county (``nested``)
+    the copy number is put in front instead (the first two digits already tell its copies apart)."""
     s = np.asarray(values, dtype=object)
     ok = np.array([isinstance(v, str) and len(v) > 2 for v in s])
     out = s.copy()
-    out[ok] = np.array([f"5{copy}{v[2:]}" for v in s[ok]], dtype=object)
+    out[ok] = np.array([f"{copy}{v}" if nested else f"5{copy}{v[2:]}" for v in s[ok]], dtype=object)
     return out
 
 
-def tile_vector(src, dst, offsets):
+def tile_vector(src, dst, offsets, nested=False):
     """``src`` copied once per offset, shifted, codes made unique; read and written in chunks."""
     import pyogrio
     import shapely
@@ -86,7 +91,7 @@ def tile_vector(src, dst, offsets):
             gdf.geometry = shapely.transform(gdf.geometry.values, lambda xy, dx=dx, dy=dy: xy + (dx, dy))
             for f in CODE_FIELDS:
                 if f in gdf.columns and copy:
-                    gdf[f] = _recode(gdf[f].to_numpy(object), copy)
+                    gdf[f] = _recode(gdf[f].to_numpy(object), copy, nested)
             pyogrio.write_dataframe(gdf, dst, layer=Path(dst).stem, append=not first)
             first = False
     return str(dst)
@@ -105,19 +110,23 @@ def main(argv=None):
     src, dst = Path(a.src), Path(a.dst)
     dst.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    with rasterio.open(src / "dem.tif") as r:
+    nested = (src / "paths.json").exists()          # a county tiled before: its rasters are VRTs
+
+    def raster(k):
+        return src / (f"{k}.tif.vrt" if nested else f"{k}.tif")
+    with rasterio.open(raster("dem")) as r:
         b = r.bounds
     offsets = _offsets(b.right - b.left, b.top - b.bottom, a.n)
     paths = {"dir": str(dst)}
     for k in RASTERS:
-        paths[k] = mosaic_vrt(src / f"{k}.tif", dst / f"{k}.tif.vrt", a.n)
+        paths[k] = mosaic_vrt(raster(k), dst / f"{k}.tif.vrt", a.n)
     if a.hazard:
         paths["flood_hazard"] = mosaic_vrt(a.hazard, dst / "flood_hazard.tif.vrt", a.n)
     for k in VECTORS:
         out = dst / f"{k}.gpkg"
         if out.exists():
             out.unlink()
-        paths[k] = tile_vector(str(src / f"{k}.gpkg"), str(out), offsets)
+        paths[k] = tile_vector(str(src / f"{k}.gpkg"), str(out), offsets, nested)
         print(k, round(time.time() - t0, 1), flush=True)
     paths["generate_seconds"] = round(time.time() - t0, 1)
     (dst / "paths.json").write_text(json.dumps(paths))

@@ -654,6 +654,29 @@ def test_shelters_dask_demand_output_written_per_tile_is_identical(demo_county, 
     pd.testing.assert_frame_equal(a["frames"]["demand"], db, check_exact=True)
 
 
+def test_shelters_dask_demand_output_vrt_keeps_the_workers_parts(demo_county, hazard_tif, dispatcher, small_pieces,
+                                                                 tmp_path):
+    """A per-demand output ``….vrt``: the workers' parts, one per demand tile, are kept under the union .vrt,
+    nothing is appended; read through GDAL it is the one-process layer (sorted by source_fid), every number too."""
+    import pandas as pd
+    import pyogrio
+    from riskmap.risk_plugin.parallel.runs import numbers
+    (tmp_path / "a").mkdir()
+    a = run("shelters", None, **shelter_outputs(demo_county, hazard_tif, tmp_path / "a"))
+    kw = shelter_outputs(demo_county, hazard_tif, tmp_path / "b") | {"output_demand": str(tmp_path / "b" / "demand.vrt")}
+    b = run("shelters", dispatcher, townships=demo_county["townships"], **kw)
+    assert numbers("shelters", a) == numbers("shelters", b)
+    _, fa = read_demand_layer(str(tmp_path / "a" / "demand.gpkg"))
+    _, fb = read_demand_layer(str(tmp_path / "b" / "demand.vrt"))
+    pd.testing.assert_frame_equal(fa.drop(columns="geometry"), fb.drop(columns="geometry"), check_exact=True)
+    assert (fa.geometry.to_wkb() == fb.geometry.to_wkb()).all()
+    parts = sorted((tmp_path / "b" / "demand_parts").iterdir())
+    assert len(parts) == dispatcher.tasks["demand_write"] >= 4 and not dispatcher.tasks["demand_frame"]
+    assert sum(pyogrio.read_info(p)["features"] for p in parts) == len(fa)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["demand.vrt", "demand_parts", "shelters.gpkg",
+                                                                   "units.csv"]
+
+
 def test_shelters_dask_demand_output_other_than_gpkg_is_the_whole_frame(demo_county, hazard_tif, dispatcher,
                                                                         small_pieces, tmp_path):
     """A GeoJSON demand output (no reliable append): the rows built by the workers, joined on the driver in the

@@ -17,7 +17,8 @@ The same attributes and geometries as one process; **the row order differs**: ti
 a tile (compare sorted by ``source_fid``). Not written this way (the workers build the rows, the driver joins
 them into the whole frame and writes it, as before):
 an output other than a GeoPackage (Shapefile, GeoJSON … have no reliable append), and parts whose geometry
-types or Z differ (the one-process writer's type inference is over the whole layer).
+types or Z differ (the one-process writer's type inference is over the whole layer). An output ``….vrt``
+(:mod:`risk_plugin.vector_parts`) is not joined at all: the workers' parts stay, under the union .vrt.
 
 ``result["frames"]["demand"]`` is lazy on this path (:class:`LazyFrames`): reading it builds the whole
 frame from the workers' parts, in the one-process order; the CLI and ``numbers()`` never read it.
@@ -129,7 +130,10 @@ def write_tiled(demand, path, out_crs, progress=None):
     import geopandas as gpd
     from ..crs import to_working
     from ..io import VECTOR_DRIVERS
+    from ..vector_parts import is_parts_output
     final = Path(path)
+    if is_parts_output(final) and len(demand):
+        return _keep_parts(demand, final, out_crs, progress)
     if VECTOR_DRIVERS.get(final.suffix.lower(), "GPKG") != "GPKG" or not len(demand):
         return None
     empty = gpd.GeoDataFrame(geometry=[], crs=demand.work)
@@ -165,6 +169,16 @@ def _join(demand, final, out_crs, crs, progress):
                          IN_FLIGHT * d.n_workers, progress=progress, on_result=append, drain=True)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+    return str(final)
+
+
+def _keep_parts(demand, final, out_crs, progress):
+    """A ``….vrt`` output (risk_plugin.vector_parts): the workers' parts are the output, nothing is appended."""
+    from ..vector_parts import parts_output
+    d = demand.dispatcher
+    with parts_output(final) as parts:
+        d.map_stream("demand_write", _part, demand._pieces(out_crs, parts.folder, parts.layer), demand._n_pieces(),
+                     IN_FLIGHT * d.n_workers, progress=progress, keep=False, drain=True)
     return str(final)
 
 
