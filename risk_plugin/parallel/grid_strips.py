@@ -248,9 +248,15 @@ def _layer_points(dispatcher, layer, hazard, wcrs, rule, progress):
     if isinstance(layer, L.PartitionedLayer):
         spec = C.HazardSpec.of(hazard)
         hz = dispatcher.share(spec) if spec is not None and spec.path is None else spec
-        res = dispatcher.map("feature_points", _points_tile, layer._tasks(), layer.spec, layer.wanted,
-                             dispatcher.token, hz, wcrs, rule, layer.columns, progress=progress)
-        return tuple(np.concatenate([r[i] for r in res]) for i in range(4))
+        res = [list(r) for r in dispatcher.map("feature_points", _points_tile, layer._tasks(), layer.spec,
+                                                layer.wanted, dispatcher.token, hz, wcrs, rule, layer.columns,
+                                                progress=progress)]
+        out = []
+        for i in range(4):                            # one array at a time: the tiles' copy of it goes at once
+            out.append(np.concatenate([r[i] for r in res]))
+            for r in res:
+                r[i] = None
+        return tuple(out)
     from ..crs import to_working
     b = to_working(layer, wcrs)
     geoms = np.asarray(b.geometry.values, dtype=object)
@@ -258,14 +264,25 @@ def _layer_points(dispatcher, layer, hazard, wcrs, rule, progress):
     return _points_of(geoms, cls, b["facility_type"].to_numpy() if "facility_type" in b.columns else None)
 
 
+ROW_FAR = 2 ** 30             # rows beyond ± this (far outside any grid) are kept at it: no strip takes them
+
+
 def _by_row(points, y1, cell_size):
-    """``points`` sorted by grid row, with the sorted rows (features without a centroid dropped)."""
+    """``points`` sorted by grid row, with the sorted rows as int32 (features without a centroid dropped).
+    About 40 bytes a feature at the peak, one sorted array made at a time (15 M buildings at 600 km)."""
     if points is None:
         return None, None
+    points = list(points)
     row = np.floor((y1 - points[1]) / cell_size)
     ok = np.isfinite(row) & np.isfinite(points[0])
-    order = np.flatnonzero(ok)[np.argsort(row[ok], kind="stable")]
-    return tuple(p[order] for p in points), row[order]
+    rows = np.clip(np.where(ok, row, 0), -ROW_FAR, ROW_FAR).astype(np.int32)
+    del row
+    rows[~ok] = np.iinfo(np.int32).max            # last in the stable sort, then cut off
+    order = np.argsort(rows, kind="stable")[:int(ok.sum())]
+    del ok
+    for i in range(len(points)):
+        points[i] = points[i][order]
+    return tuple(points), rows[order]
 
 
 def _slice(sorted_points, rows, g0, g1):
